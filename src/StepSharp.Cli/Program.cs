@@ -1,0 +1,2 @@
+Console.Error.WriteLine("stepsharp: commands are being built");
+return 0;
