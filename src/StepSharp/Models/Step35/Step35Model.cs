@@ -1,0 +1,133 @@
+using System.Numerics.Tensors;
+using StepSharp.Formats;
+using StepSharp.Kernels;
+using StepSharp.Models.Common;
+using StepSharp.Tensors;
+
+namespace StepSharp.Models.Step35;
+
+/// <summary>
+/// Step 3.5 Flash (GGUF arch <c>step35</c>): embeddings, the trunk of decoder layers with interleaved
+/// sliding/full attention and dense/MoE FFNs, the final norm and the untied LM head (spec §2).
+/// The MTP (NextN) layers stored after the trunk are loaded and shape-checked (<see cref="NextN"/>); the
+/// trunk forward pass does not run them.
+/// </summary>
+public sealed class Step35Model : TransformerModel
+{
+    private Step35Model(GgufFile file, bool ownsFile, Step35Config config, KernelThreadPool pool) : base(file, ownsFile, pool)
+    {
+        Config = config;
+        var w = new WeightLoader(file);
+        int D = config.HiddenSize;
+        TokenEmbedding = LoadEmbedding(w, file, D);
+        config.VocabSize = checked((int)TokenEmbedding.Shape[1]);
+        int V = config.VocabSize;
+        OutputNorm = w.Vector("output_norm.weight", D);
+        Output = w.OptionalMatrix("output.weight", D, V) ?? TokenEmbedding; // tied when absent
+        float[]? ropeFactors = w.OptionalVector("rope_freqs.weight", file.TryGetTensor("rope_freqs.weight")?.Ne0 ?? 0);
+
+        Layers = new Step35Layer[config.TrunkLayers];
+        for (int l = 0; l < config.TrunkLayers; l++) Layers[l] = LoadLayer(w, config, l, ropeFactors);
+        NextN = new Step35NextN[config.NextNLayers];
+        for (int m = 0; m < config.NextNLayers; m++)
+        {
+            int l = config.TrunkLayers + m;
+            NextN[m] = new Step35NextN(LoadLayer(w, config, l, ropeFactors), w, l, D, V);
+        }
+    }
+
+    public Step35Config Config { get; }
+    public override string Architecture => Step35Config.Architecture;
+    public override int VocabSize => Config.VocabSize;
+    public override int TrainedContextLength => Config.ContextLength;
+    public override int HiddenSize => Config.HiddenSize;
+    public override float RmsEpsilon => Config.RmsEpsilon;
+    public Step35Layer[] Layers { get; }
+    public Step35NextN[] NextN { get; }
+
+    public static Step35Model Load(GgufFile file, KernelThreadPool pool, bool ownsFile = false)
+    {
+        var config = Step35Config.FromGguf(file.Metadata, file.Path);
+        return new Step35Model(file, ownsFile, config, pool);
+    }
+
+    private static Step35Layer LoadLayer(WeightLoader w, Step35Config c, int l, float[]? ropeFactors)
+    {
+        int D = c.HiddenSize, dh = c.HeadDim, H = c.HeadCount[l], Hkv = c.KvHeadCount[l];
+        string p = $"blk.{l}.";
+        var attnWeights = new AttentionWeights
+        {
+            Norm = w.Vector(p + "attn_norm.weight", D),
+            Query = w.Matrix(p + "attn_q.weight", D, H * dh),
+            Key = w.Matrix(p + "attn_k.weight", D, Hkv * dh),
+            Value = w.Matrix(p + "attn_v.weight", D, Hkv * dh),
+            Output = w.Matrix(p + "attn_output.weight", H * dh, D),
+            QueryNorm = w.Vector(p + "attn_q_norm.weight", dh),
+            KeyNorm = w.Vector(p + "attn_k_norm.weight", dh),
+            HeadGate = w.Matrix(p + "attn_gate.weight", D, H),
+        };
+        float[]? factors = c.UseRopeFreqFactors[l] ? ropeFactors : null;
+        var rope = new RotaryEmbedding(c.RotaryDims[l], c.RopeTheta[l], RopeStyle.Neox, factors);
+        var attention = new AttentionLayer(l, attnWeights, H, Hkv, dh, c.IsSliding[l] ? c.SlidingWindow : 0, rope, c.RmsEpsilon);
+        float[] ffnNorm = w.Vector(p + "ffn_norm.weight", D);
+
+        bool isMoe = w.Has(p + "ffn_gate_inp.weight");
+        if (isMoe != c.IsMoe[l] && l < c.TrunkLayers)
+            throw new InvalidDataException($"{w.Source}: layer {l} is {(c.IsMoe[l] ? "MoE" : "dense")} by the metadata (leading_dense_block_count) but {(isMoe ? "has" : "lacks")} 'blk.{l}.ffn_gate_inp.weight'");
+        if (!isMoe)
+        {
+            int ff = c.FeedForwardLength;
+            var dense = new FeedForward(
+                w.Matrix(p + "ffn_gate.weight", D, ff), w.Matrix(p + "ffn_up.weight", D, ff), w.Matrix(p + "ffn_down.weight", ff, D),
+                D, ff, c.SwiGluLimitShared[l]); // dense MLPs use the shared-expert clamp (spec §2.4)
+            return new Step35Layer(l, attention, ffnNorm, dense, null, c.RmsEpsilon);
+        }
+        int E = c.ExpertCount, ffe = c.ExpertFeedForwardLength, ffs = c.SharedExpertFeedForwardLength;
+        var experts = new FeedForward(
+            w.Matrix(p + "ffn_gate_exps.weight", D, ffe, E), w.Matrix(p + "ffn_up_exps.weight", D, ffe, E), w.Matrix(p + "ffn_down_exps.weight", ffe, D, E),
+            D, ffe, c.SwiGluLimitExperts[l]);
+        var shared = new FeedForward(
+            w.Matrix(p + "ffn_gate_shexp.weight", D, ffs), w.Matrix(p + "ffn_up_shexp.weight", D, ffs), w.Matrix(p + "ffn_down_shexp.weight", ffs, D),
+            D, ffs, c.SwiGluLimitShared[l]);
+        TensorView router = w.Matrix(p + "ffn_gate_inp.weight", D, E);
+        var moe = new Step35Moe(l, c, router, w.OptionalVector(p + "exp_probs_b.bias", E), experts, shared);
+        return new Step35Layer(l, attention, ffnNorm, null, moe, c.RmsEpsilon);
+    }
+
+    private ForwardDimensions Dimensions()
+    {
+        var c = Config;
+        int maxH = 0, maxKv = 0;
+        for (int l = 0; l < c.BlockCount; l++) { maxH = Math.Max(maxH, c.HeadCount[l]); maxKv = Math.Max(maxKv, c.KvHeadCount[l]); }
+        int maxFf = Math.Max(c.FeedForwardLength, c.SharedExpertFeedForwardLength);
+        return new ForwardDimensions(c.HiddenSize, maxH * c.HeadDim, maxKv * c.HeadDim, maxH, maxFf,
+            c.ExpertCount, c.ExpertUsedCount, c.ExpertFeedForwardLength, c.VocabSize);
+    }
+
+    public override IModelState CreateState(int contextLength, int maxBatchTokens = 64)
+    {
+        if (contextLength <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be positive");
+        if (maxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatchTokens), maxBatchTokens, "batch size must be positive");
+        var caches = new LayerKvCache[Layers.Length];
+        for (int l = 0; l < Layers.Length; l++) caches[l] = Layers[l].Attention.CreateCache(contextLength, maxBatchTokens);
+        return new SequenceState(this, caches, new ForwardBuffers(Dimensions(), maxBatchTokens), contextLength);
+    }
+
+    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens)
+    {
+        long perPosition = 0, sliding = 0;
+        var c = Config;
+        for (int l = 0; l < c.TrunkLayers; l++)
+        {
+            long row = 2L * c.KvHeadCount[l] * c.HeadDim * sizeof(float);
+            if (c.IsSliding[l]) sliding += row * Math.Min(contextLength, c.SlidingWindow + maxBatchTokens - 1);
+            else perPosition += row;
+        }
+        return new KvCacheFootprint(perPosition, sliding, perPosition * contextLength + sliding);
+    }
+
+    protected override void ForwardLayers(SequenceState state, int tokens, int startPosition)
+    {
+        for (int l = 0; l < Layers.Length; l++) Layers[l].Forward(Pool, state.Buffers, state.Caches[l], tokens, startPosition, state.Activations);
+    }
+}

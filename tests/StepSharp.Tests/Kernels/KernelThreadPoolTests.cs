@@ -1,0 +1,51 @@
+using StepSharp.Kernels;
+
+namespace StepSharp.Tests.Kernels;
+
+public class KernelThreadPoolTests
+{
+    private sealed class CountingJob(int count) : IParallelJob
+    {
+        public readonly int[] Hits = new int[count];
+        public void Execute(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void EveryIndexRunsExactlyOnceAcrossManyRuns(int threads)
+    {
+        using var pool = new KernelThreadPool(threads);
+        for (int run = 0; run < 2000; run++)
+        {
+            int count = 1 + run % 37;
+            var job = new CountingJob(count);
+            pool.Run(job, count);
+            for (int i = 0; i < count; i++) Assert.True(job.Hits[i] == 1, $"run {run}: index {i} ran {job.Hits[i]} times");
+        }
+    }
+
+    [Fact]
+    public void RunDoesNotAllocate()
+    {
+        using var pool = new KernelThreadPool(2);
+        var job = new CountingJob(64);
+        pool.Run(job, 64); // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) pool.Run(job, 64);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
+    public void WorkersPickUpWorkAfterSleeping()
+    {
+        using var pool = new KernelThreadPool(2);
+        var job = new CountingJob(8);
+        pool.Run(job, 8);
+        Thread.Sleep(50); // long enough for the workers to stop spinning and block
+        var again = new CountingJob(8);
+        pool.Run(again, 8);
+        Assert.All(again.Hits, h => Assert.Equal(1, h));
+    }
+}
