@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace StepSharp.Kernels;
 
 /// <summary>One unit of parallel work: the pool calls <see cref="Execute"/> once for every index in [0, count).</summary>
@@ -8,25 +10,27 @@ public interface IParallelJob
 
 /// <summary>
 /// A fork/join pool for kernels, built for thousands of short parallel sections per token.
-/// <see cref="System.Threading.Tasks.Parallel"/> allocates per call and wakes workers through the
-/// global queue; here the workers are dedicated threads that spin briefly on a generation counter and
-/// then sleep, the caller takes part in the work, and items are claimed through one interlocked counter
-/// so a slow core does not hold the others back. Nothing is allocated per <see cref="Run"/>.
+/// <see cref="System.Threading.Tasks.Parallel"/> allocates per call and wakes workers through the global
+/// queue; here dedicated workers spin briefly for the next job and then sleep, the caller takes part, and
+/// items are claimed through one interlocked counter so a slow core does not hold the others back.
+/// The caller never waits for a worker that has not started: workers join a job through a gate that the
+/// caller closes once every item is claimed, and only joined workers are waited for. That matters when
+/// threads outnumber free cores (shared machines, tests running side by side): a descheduled worker
+/// simply misses the job. Nothing is allocated per <see cref="Run"/>.
 /// </summary>
 public sealed class KernelThreadPool : IDisposable
 {
+    private const int Closed = 1 << 30;          // gate bit: no more workers may join the current job
+    private static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // ~100 µs of spinning before sleeping
+
     private readonly Thread[] _workers;
-    private readonly SemaphoreSlim[] _wake;   // one per worker: exactly one release per generation, so no worker can take another's
+    private readonly SemaphoreSlim[] _wake;      // one per worker, released once per job
     private IParallelJob? _job;
     private int _count;
-    private int _next;           // next index to claim
-    private int _pending;        // workers that have not yet finished the current generation
+    private int _next;                           // next index to claim
+    private int _gate = Closed;                  // joined workers + Closed bit
     private int _generation;
     private volatile bool _disposed;
-    private const int SpinIterations = 20_000;
-
-    /// <summary>A pool that runs everything on the calling thread.</summary>
-    public static readonly KernelThreadPool Serial = new(1);
 
     public KernelThreadPool(int threads)
     {
@@ -46,10 +50,10 @@ public sealed class KernelThreadPool : IDisposable
     /// <summary>Threads that execute jobs, the caller included.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>The default thread count: the machine's cores (hyper-threads rarely help a bandwidth-bound decode).</summary>
+    /// <summary>The default thread count: the machine's cores.</summary>
     public static int DefaultThreadCount => Math.Max(1, Environment.ProcessorCount);
 
-    /// <summary>Runs <paramref name="job"/> for every index in [0, count) and returns when all are done.</summary>
+    /// <summary>Runs <paramref name="job"/> for every index in [0, count) and returns when all are done. Not re-entrant.</summary>
     public void Run(IParallelJob job, int count)
     {
         if (count <= 0) return;
@@ -62,12 +66,15 @@ public sealed class KernelThreadPool : IDisposable
         _job = job;
         _count = count;
         _next = 0;
-        Volatile.Write(ref _pending, _workers.Length);
+        Volatile.Write(ref _gate, 0);               // open: workers may join
         Interlocked.Increment(ref _generation);
         foreach (var wake in _wake) wake.Release();
+
         Drain(job, count);
+
+        Interlocked.Or(ref _gate, Closed);          // every item is claimed; late workers stay out
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _gate) != Closed) spin.SpinOnce(sleep1Threshold: -1);
         _job = null;
     }
 
@@ -77,21 +84,34 @@ public sealed class KernelThreadPool : IDisposable
         while ((i = Interlocked.Increment(ref _next) - 1) < count) job.Execute(i);
     }
 
-    private void WorkerLoop(int index)
+    private bool TryJoin()
     {
-        int seen = 0;
-        SemaphoreSlim wake = _wake[index];
         while (true)
         {
+            int gate = Volatile.Read(ref _gate);
+            if ((gate & Closed) != 0) return false;
+            if (Interlocked.CompareExchange(ref _gate, gate + 1, gate) == gate) return true;
+        }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        SemaphoreSlim wake = _wake[index];
+        int seen = 0;
+        while (!_disposed)
+        {
             // Spin first: between two kernels of one token the gap is microseconds, far less than a wake-up.
-            int spins = 0;
-            while (Volatile.Read(ref _generation) == seen && spins < SpinIterations && !_disposed) { Thread.SpinWait(8); spins++; }
-            wake.Wait();
+            long until = Stopwatch.GetTimestamp() + SpinTicks;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
+            if (Volatile.Read(ref _generation) == seen) wake.Wait();
+            else wake.Wait(0); // consume this job's wake-up so the semaphore does not build up
             if (_disposed) return;
             seen = Volatile.Read(ref _generation);
+            if (!TryJoin()) continue;
             IParallelJob? job = _job;
             if (job is not null) Drain(job, _count);
-            Interlocked.Decrement(ref _pending);
+            Interlocked.Decrement(ref _gate);
         }
     }
 
