@@ -1,0 +1,140 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+using StepSharp.Tensors;
+
+namespace StepSharp.Formats;
+
+/// <summary>
+/// A GGUF model file (spec gguf-format.md §1), memory-mapped read-only. Opening parses only the header,
+/// straight from the mapping, so it costs the same for a 10 MB and a 120 GB file; tensor data stays in
+/// the page cache and is reached through <see cref="TensorView"/>s, which are valid until Dispose.
+/// </summary>
+public sealed unsafe class GgufFile : IDisposable
+{
+    private const int HeaderBytes = 24;
+
+    private readonly MemoryMappedFile? _mapping;
+    private readonly MemoryMappedViewAccessor? _view;
+    private bool _pointerAcquired;
+    private GCHandle _pin;
+    private byte* _base;
+    private readonly Dictionary<string, int> _tensorIndex;
+    private readonly GgufTensorInfo[] _tensors;
+
+    private GgufFile(string path, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, GCHandle pin, byte* data, bool pointerAcquired)
+    {
+        Path = path;
+        FileLength = length;
+        _mapping = mapping;
+        _view = view;
+        _pin = pin;
+        _base = data;
+        _pointerAcquired = pointerAcquired;
+        try
+        {
+            GgufHeader header = GgufHeaderParser.Parse(data, length, path);
+            Version = header.Version;
+            Metadata = header.Metadata;
+            Alignment = header.Alignment;
+            DataOffset = header.DataOffset;
+            _tensors = header.Tensors;
+            _tensorIndex = new Dictionary<string, int>(_tensors.Length, StringComparer.Ordinal);
+            for (int i = 0; i < _tensors.Length; i++)
+                _tensorIndex.Add(_tensors[i].Name, i);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Maps <paramref name="path"/> read-only and parses its header.</summary>
+    /// <exception cref="GgufFormatException">The file is not a valid GGUF file.</exception>
+    public static GgufFile Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        MemoryMappedFile? mapping = null;
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            long length = stream.Length;
+            // A zero-length file cannot be mapped, and anything shorter than the fixed header is not GGUF.
+            if (length < HeaderBytes)
+                throw new GgufFormatException(path, $"truncated: the file is {length} bytes, shorter than the {HeaderBytes}-byte GGUF header", 0);
+            mapping = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = mapping.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            pointer += view.PointerOffset;
+            return new GgufFile(path, length, mapping, view, default, pointer, pointerAcquired: true);
+        }
+        catch
+        {
+            if (mapping is null)
+                stream.Dispose();
+            view?.Dispose();
+            mapping?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parses an in-memory GGUF image (pinned until Dispose); used for built-in models and tests.</summary>
+    public static GgufFile FromBytes(byte[] bytes, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentException.ThrowIfNullOrEmpty(displayName);
+        var pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+        return new GgufFile(displayName, bytes.Length, null, null, pin, (byte*)pin.AddrOfPinnedObject(), pointerAcquired: false);
+    }
+
+    /// <summary>The file path or display name; every error message starts with it.</summary>
+    public string Path { get; }
+    public uint Version { get; }
+    public GgufMetadata Metadata { get; } = null!;
+    public IReadOnlyList<GgufTensorInfo> Tensors => _tensors;
+
+    /// <summary>general.alignment, or 32 when absent.</summary>
+    public long Alignment { get; }
+
+    /// <summary>Absolute byte offset of the data section.</summary>
+    public long DataOffset { get; }
+    public long FileLength { get; }
+
+    public bool HasTensor(string name) => _tensorIndex.ContainsKey(name);
+
+    public GgufTensorInfo GetTensorInfo(string name) =>
+        _tensorIndex.TryGetValue(name, out int i) ? _tensors[i] : throw NotFound(name);
+
+    /// <summary>A view over the tensor's bytes in the mapping (no copy).</summary>
+    /// <exception cref="GgufFormatException">No tensor has this name.</exception>
+    public TensorView GetTensor(string name) => TryGetTensor(name) ?? throw NotFound(name);
+
+    public TensorView? TryGetTensor(string name)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (!_tensorIndex.TryGetValue(name, out int i))
+            return null;
+        GgufTensorInfo t = _tensors[i];
+        return new TensorView(t.Name, t.Type, (long[])t.Shape.Clone(), _base + DataOffset + t.Offset, t.ByteLength);
+    }
+
+    public void Dispose()
+    {
+        if (_pointerAcquired)
+        {
+            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            _pointerAcquired = false;
+        }
+        _view?.Dispose();
+        _mapping?.Dispose();
+        if (_pin.IsAllocated)
+            _pin.Free();
+        _base = null;
+    }
+
+    public override string ToString() => $"{Path} (GGUF v{Version}, {_tensors.Length} tensors, {Metadata.Count} keys)";
+
+    private GgufFormatException NotFound(string name) => new(Path, $"tensor '{name}' not found");
+}

@@ -1,0 +1,99 @@
+namespace StepSharp.Tensors;
+
+/// <summary>
+/// A tensor inside mapped (or pinned) memory. It never copies: <see cref="Data"/> points into the
+/// owner's mapping, so a view is valid only while its owner (a GgufFile) is not disposed.
+/// Shape is in ggml order: Shape[0] = ne0 is contiguous; a row is ne0 elements (spec gguf-format.md §1.3).
+/// </summary>
+public readonly unsafe struct TensorView
+{
+    /// <summary>Largest tensor <see cref="ToFloatArray"/> will materialise (64M floats = 256 MB).</summary>
+    public const long MaxFloatArrayElements = 64L * 1024 * 1024;
+
+    public TensorView(string name, GgmlType type, long[] shape, byte* data, long byteLength)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Length is < 1 or > 4)
+            throw new ArgumentException($"tensor '{name}' must have 1 to 4 dimensions, not {shape.Length}", nameof(shape));
+        long rows = 1;
+        for (int i = 1; i < shape.Length; i++)
+            rows = checked(rows * shape[i]);
+        long rowBytes = GgmlTypeInfo.RowBytes(type, shape[0]);
+        if (checked(rowBytes * rows) != byteLength)
+            throw new ArgumentException($"tensor '{name}' of {type} [{string.Join(", ", shape)}] takes {rowBytes * rows} bytes, not {byteLength}", nameof(byteLength));
+        Name = name;
+        Type = type;
+        Shape = shape;
+        Data = data;
+        ByteLength = byteLength;
+        RowCount = rows;
+        RowByteLength = rowBytes;
+    }
+
+    public string Name { get; }
+    public GgmlType Type { get; }
+
+    /// <summary>ggml order: Shape[0] = ne0 (contiguous, fastest), up to 4 dims.</summary>
+    public long[] Shape { get; }
+
+    public byte* Data { get; }
+    public long ByteLength { get; }
+
+    /// <summary>Elements per row (Shape[0]).</summary>
+    public long Ne0 => Shape[0];
+
+    /// <summary>Number of rows: the product of Shape[1..].</summary>
+    public long RowCount { get; }
+
+    /// <summary>Bytes of one row: GgmlTypeInfo.RowBytes(Type, Ne0).</summary>
+    public long RowByteLength { get; }
+
+    /// <summary>Total number of elements.</summary>
+    public long ElementCount => Ne0 * RowCount;
+
+    /// <summary>The whole tensor's bytes (only when it is below 2 GB, the limit of a span).</summary>
+    public ReadOnlySpan<byte> Bytes
+    {
+        get
+        {
+            if (ByteLength > int.MaxValue)
+                throw new InvalidOperationException($"tensor '{Name}' is {ByteLength} bytes, too large for one span; use Row()");
+            return new ReadOnlySpan<byte>(Data, (int)ByteLength);
+        }
+    }
+
+    /// <summary>The bytes of one row.</summary>
+    public ReadOnlySpan<byte> Row(long row)
+    {
+        if ((ulong)row >= (ulong)RowCount)
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"tensor '{Name}' has {RowCount} rows");
+        return new ReadOnlySpan<byte>(Data + row * RowByteLength, checked((int)RowByteLength));
+    }
+
+    /// <summary>Dequantizes one row into <paramref name="dst"/> (length Ne0).</summary>
+    public void DequantizeRow(long row, Span<float> dst)
+    {
+        if (dst.Length != Ne0)
+            throw new ArgumentException($"tensor '{Name}' rows have {Ne0} elements, the destination has {dst.Length}", nameof(dst));
+        Dequantize.Row(Type, Row(row), dst);
+    }
+
+    /// <summary>
+    /// Dequantizes the whole tensor into a new array. For small tensors (norms, biases, router weights);
+    /// large weights must be used in place through <see cref="Row"/>.
+    /// </summary>
+    public float[] ToFloatArray()
+    {
+        long count = ElementCount;
+        if (count > MaxFloatArrayElements)
+            throw new InvalidOperationException($"tensor '{Name}' has {count} elements; ToFloatArray is limited to {MaxFloatArrayElements} (use rows in place)");
+        var result = new float[count];
+        int ne0 = checked((int)Ne0);
+        for (long r = 0; r < RowCount; r++)
+            DequantizeRow(r, result.AsSpan(checked((int)(r * ne0)), ne0));
+        return result;
+    }
+
+    public override string ToString() => $"{Name} {Type} [{string.Join(", ", Shape)}]";
+}

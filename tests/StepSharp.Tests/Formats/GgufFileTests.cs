@@ -1,0 +1,167 @@
+using System.Text.Json;
+using StepSharp.Formats;
+using StepSharp.Tensors;
+using StepSharp.Tests.Support;
+
+namespace StepSharp.Tests.Formats;
+
+public class GgufFileTests
+{
+    /// <summary>The 320-byte file of spec gguf-format.md §1.5 (written by gguf-py, accepted by gguf.cpp), assembled byte by byte.</summary>
+    internal static byte[] SpecExampleFile()
+    {
+        var b = new GgufBytes()
+            .Header(3, 2, 4)
+            .Str("general.architecture").U32(8).Str("tiny")
+            .Str("tiny.n").U32(4).U32(7)
+            .Str("tiny.flag").U32(7).U8(1)
+            .Str("tiny.words").U32(9).U32(8).U64(2).Str("ab").Str("c")
+            .TensorInfo("t", 0, 0, 3, 2)
+            .TensorInfo("u", 0, 0x20, 1)
+            .PadTo(32);
+        Assert.Equal(0x100, b.Position);
+        foreach (float v in new float[] { 1, 2, 3, 4, 5, 6 })
+            b.F32(v);
+        b.PadTo(32).F32(0.5f).PadTo(32);
+        return b.ToArray();
+    }
+
+    [Fact]
+    public void SpecWorkedExampleParsesEveryField()
+    {
+        byte[] bytes = SpecExampleFile();
+        Assert.Equal(320, bytes.Length);
+        using var file = GgufFile.FromBytes(bytes, "spec-example.gguf");
+
+        Assert.Equal(3u, file.Version);
+        Assert.Equal(32, file.Alignment);
+        Assert.Equal(0x100, file.DataOffset);
+        Assert.Equal(320, file.FileLength);
+        Assert.Equal(["general.architecture", "tiny.n", "tiny.flag", "tiny.words"], file.Metadata.Keys.ToArray());
+        Assert.Equal("tiny", file.Metadata.GetString("general.architecture"));
+        Assert.Equal(GgufValueType.UInt32, file.Metadata["tiny.n"].Type);
+        Assert.Equal(7, file.Metadata.GetRequiredInt64("tiny.n"));
+        Assert.True(file.Metadata.GetBool("tiny.flag", false));
+        Assert.Equal(["ab", "c"], file.Metadata.GetStringArray("tiny.words")!);
+
+        Assert.Equal(2, file.Tensors.Count);
+        TensorView t = file.GetTensor("t");
+        Assert.Equal(GgmlType.F32, t.Type);
+        Assert.Equal([3L, 2L], t.Shape);
+        Assert.Equal(3, t.Ne0);
+        Assert.Equal(2, t.RowCount);
+        Assert.Equal(12, t.RowByteLength);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], t.ToFloatArray());
+        var row = new float[3];
+        t.DequantizeRow(1, row);
+        Assert.Equal([4f, 5, 6], row);
+        Assert.Equal([0.5f], file.GetTensor("u").ToFloatArray());
+        Assert.Equal(0x20, file.Tensors[1].Offset);
+    }
+
+    [Fact]
+    public void MissingTensorErrorNamesFileAndTensor()
+    {
+        using var file = GgufFile.FromBytes(SpecExampleFile(), "spec-example.gguf");
+        Assert.False(file.HasTensor("nope"));
+        Assert.Null(file.TryGetTensor("nope"));
+        var e = Assert.Throws<GgufFormatException>(() => file.GetTensor("nope"));
+        Assert.Contains("spec-example.gguf", e.Message);
+        Assert.Contains("tensor 'nope' not found", e.Message);
+    }
+
+    [Fact]
+    public void MetadataGettersRejectTheWrongKindNamingTheKey()
+    {
+        using var file = GgufFile.FromBytes(SpecExampleFile(), "spec-example.gguf");
+        var m = file.Metadata;
+        Assert.Null(m.GetString("absent"));
+        Assert.Equal(42, m.GetInt64("absent", 42));
+        Assert.Equal(7f, m.GetFloat32("tiny.n", 0)); // integers widen to float
+        var e = Assert.Throws<GgufFormatException>(() => m.GetString("tiny.n"));
+        Assert.Contains("'tiny.n'", e.Message);
+        Assert.Throws<GgufFormatException>(() => m.GetRequiredInt64("general.architecture"));
+        Assert.Throws<GgufFormatException>(() => m.GetRequiredString("absent"));
+        Assert.Throws<GgufFormatException>(() => m.GetFloat32Array("tiny.words"));
+    }
+
+    public static TheoryData<string> TinyFiles() => new() { "step35-tiny-a-f32.gguf", "step35-tiny-a-q8_0.gguf", "step35-tiny-a-q4_k_m.gguf" };
+
+    [Theory]
+    [MemberData(nameof(TinyFiles))]
+    public void TinyModelMatchesItsConfig(string fileName)
+    {
+        string path = TestData.Path("step35-tiny", fileName);
+        using var config = JsonDocument.Parse(File.ReadAllText(TestData.Path("step35-tiny", "config.json")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(TestData.Path("step35-tiny", "summary.json")));
+        JsonElement c = config.RootElement;
+        using var file = GgufFile.Open(path);
+
+        Assert.Equal(summary.RootElement.GetProperty("files").GetProperty(fileName).GetProperty("bytes").GetInt64(), file.FileLength);
+        Assert.Equal(c.GetProperty("n_tensors").GetInt32(), file.Tensors.Count);
+        Assert.Equal("step35", file.Metadata.GetString("general.architecture"));
+        int hidden = c.GetProperty("hidden").GetInt32(), vocab = c.GetProperty("vocab").GetInt32();
+        Assert.Equal(hidden, file.Metadata.GetRequiredInt64("step35.embedding_length"));
+        Assert.Equal(c.GetProperty("block_count").GetInt32(), file.Metadata.GetRequiredInt64("step35.block_count"));
+        Assert.Equal(c.GetProperty("n_head").EnumerateArray().Select(e => (long)e.GetInt32()), file.Metadata.GetInt64Array("step35.attention.head_count")!);
+        Assert.Equal(c.GetProperty("is_swa").EnumerateArray().Select(e => e.GetBoolean()), file.Metadata.GetBoolArray("step35.attention.sliding_window_pattern")!);
+        Assert.Equal(c.GetProperty("swiglu_clamp_exp").EnumerateArray().Select(e => e.GetSingle()), file.Metadata.GetFloat32Array("step35.swiglu_clamp_exp")!);
+        Assert.Equal(vocab, file.Metadata.GetStringBytesArray("tokenizer.ggml.tokens")!.Length);
+        Assert.Equal(c.GetProperty("n_merges").GetInt32(), file.Metadata.GetStringArray("tokenizer.ggml.merges")!.Length);
+        Assert.Equal(506, file.Metadata.GetRequiredInt64("tokenizer.ggml.bos_token_id"));
+
+        // Shapes in ggml order: ne0 first (spec §1.3), a [vocab, hidden] matrix is stored as [hidden, vocab].
+        Assert.Equal([(long)hidden, vocab], file.GetTensor("token_embd.weight").Shape);
+        Assert.Equal([(long)hidden, vocab], file.GetTensor("output.weight").Shape);
+        Assert.Equal([(long)hidden], file.GetTensor("output_norm.weight").Shape);
+        int experts = c.GetProperty("experts").GetInt32(), moeFf = c.GetProperty("moe_ff").GetInt32();
+        Assert.Equal([(long)hidden, moeFf, experts], file.GetTensor("blk.1.ffn_gate_exps.weight").Shape);
+        Assert.Equal([(long)moeFf, hidden, experts], file.GetTensor("blk.1.ffn_down_exps.weight").Shape);
+        int headDim = c.GetProperty("head_dim").GetInt32();
+        for (int layer = 0; layer < c.GetProperty("block_count").GetInt32(); layer++)
+        {
+            int heads = c.GetProperty("n_head")[layer].GetInt32();
+            Assert.Equal([(long)hidden, heads * headDim], file.GetTensor($"blk.{layer}.attn_q.weight").Shape);
+            Assert.Equal([(long)hidden, heads], file.GetTensor($"blk.{layer}.attn_gate.weight").Shape);
+        }
+        foreach (GgufTensorInfo t in file.Tensors)
+        {
+            Assert.Equal(0, t.Offset % file.Alignment);
+            Assert.True(file.DataOffset + t.Offset + t.ByteLength <= file.FileLength);
+        }
+    }
+
+    [Fact]
+    public void TinyModelsShareNamesAndShapesAcrossQuantizations()
+    {
+        using var f32 = GgufFile.Open(TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf"));
+        foreach (string other in new[] { "step35-tiny-a-q8_0.gguf", "step35-tiny-a-q4_k_m.gguf" })
+        {
+            using var q = GgufFile.Open(TestData.Path("step35-tiny", other));
+            Assert.Equal(f32.Tensors.Select(t => t.Name).Order(), q.Tensors.Select(t => t.Name).Order());
+            foreach (GgufTensorInfo t in q.Tensors)
+                Assert.Equal(f32.GetTensorInfo(t.Name).Shape, t.Shape);
+        }
+        Assert.All(f32.Tensors, t => Assert.Equal(GgmlType.F32, t.Type));
+    }
+
+    [Fact]
+    public void OpenDoesNotReadTensorData()
+    {
+        // The header ends long before the data; corrupting every data byte must not matter to Open.
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-{Guid.NewGuid():N}.gguf");
+        byte[] bytes = SpecExampleFile();
+        Array.Fill(bytes, (byte)0xFF, 0x100, bytes.Length - 0x100);
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            using var file = GgufFile.Open(path);
+            Assert.Equal(path, file.Path);
+            Assert.True(float.IsNaN(file.GetTensor("u").ToFloatArray()[0]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
