@@ -207,7 +207,7 @@ internal sealed class Vocabulary
         var pieces = new byte[n][];
         for (int i = 0; i < n; i++) pieces[i] = TokenPiece(kind, texts[i], attrs[i]);
 
-        bool lowercase = def.Lowercase ?? false;
+        bool lowercase = def.Lowercase ?? true; // llama.cpp's normalizer_options default (used by WordPiece only)
         return new Vocabulary
         {
             Source = src, Kind = kind, Model = def.Model, Texts = texts, Scores = scores, Attributes = attrs,

@@ -42,7 +42,7 @@ internal sealed class WordPieceEncoder(Vocabulary vocab)
         foreach (var rune in text.EnumerateRunes())
         {
             int cp = rune.Value;
-            if (vocab.StripAccents) cp = FirstOfDecomposition(rune);
+            if (vocab.StripAccents) cp = NfdFirstCodepointTable.Map(cp);
             var flags = Codepoints.Flags(cp);
             if ((flags & CodepointFlags.Whitespace) != 0) { Finish(); continue; }
             if (cp == 0 || cp == 0xFFFD || (flags & CodepointFlags.Control) != 0) continue;
@@ -57,14 +57,6 @@ internal sealed class WordPieceEncoder(Vocabulary vocab)
         }
         Finish();
         return words;
-    }
-
-    /// <summary>llama.cpp keeps only the first code point of a character's NFD decomposition.</summary>
-    private static int FirstOfDecomposition(Rune rune)
-    {
-        if (rune.Value < 0xC0) return rune.Value;
-        string nfd = rune.ToString().Normalize(NormalizationForm.FormD);
-        return Rune.GetRuneAt(nfd, 0).Value;
     }
 
     private static bool IsChinese(int cp) =>
