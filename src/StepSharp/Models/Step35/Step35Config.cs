@@ -124,6 +124,58 @@ public sealed class Step35Config
         return config;
     }
 
+    /// <summary>The configuration a GGUF of this shape would carry (for arithmetic without a file, e.g. the full model).</summary>
+    public static Step35Config FromShape(Step35ModelShape shape)
+    {
+        int blocks = shape.BlockCount;
+        var layers = Enumerable.Range(0, blocks).ToArray();
+        float[] PerLayer(float[] v) => layers.Select(l => l < v.Length ? v[l] : 0f).ToArray();
+        return new Step35Config
+        {
+            HiddenSize = shape.Hidden,
+            BlockCount = blocks,
+            NextNLayers = shape.NextNLayers,
+            VocabSize = shape.Vocab,
+            ContextLength = shape.ContextLength,
+            HeadDim = shape.HeadDim,
+            HeadCount = layers.Select(shape.Heads).ToArray(),
+            KvHeadCount = layers.Select(_ => shape.KvHeads).ToArray(),
+            IsSliding = layers.Select(shape.IsSliding).ToArray(),
+            SlidingWindow = shape.Window,
+            RotaryDims = layers.Select(l => shape.IsSliding(l) ? shape.HeadDim : shape.HeadDim / 2).ToArray(),
+            RopeTheta = layers.Select(l => (double)(shape.IsSliding(l) ? shape.RopeBaseSliding : shape.RopeBase)).ToArray(),
+            UseRopeFreqFactors = layers.Select(l => !shape.IsSliding(l)).ToArray(),
+            RmsEpsilon = 1e-5f,
+            FeedForwardLength = shape.DenseFeedForward,
+            IsMoe = layers.Select(l => l >= shape.DenseLayers).ToArray(),
+            ExpertCount = shape.Experts,
+            ExpertUsedCount = shape.ExpertsUsed,
+            ExpertFeedForwardLength = shape.ExpertFeedForward,
+            SharedExpertFeedForwardLength = shape.SharedFeedForward,
+            ExpertWeightsScale = shape.ExpertWeightsScale,
+            ExpertWeightsNorm = true,
+            GatingFunction = ExpertGating.Sigmoid,
+            SwiGluLimitExperts = PerLayer(shape.SwiGluLimitExperts),
+            SwiGluLimitShared = PerLayer(shape.SwiGluLimitShared),
+        };
+    }
+
+    /// <summary>
+    /// KV-cache cost of the trunk (spec §2.6): full layers grow by one row per position; sliding layers keep a ring of
+    /// window + maxBatch − 1 rows whatever the context. <paramref name="bytesPerValue"/>: 4 for F32, 2 for F16/BF16.
+    /// </summary>
+    public KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, int bytesPerValue = sizeof(float))
+    {
+        long perPosition = 0, sliding = 0;
+        for (int l = 0; l < TrunkLayers; l++)
+        {
+            long row = 2L * KvHeadCount[l] * HeadDim * bytesPerValue;
+            if (IsSliding[l]) sliding += row * Math.Min(contextLength, SlidingWindow + maxBatchTokens - 1);
+            else perPosition += row;
+        }
+        return new KvCacheFootprint(perPosition, sliding, perPosition * contextLength + sliding);
+    }
+
     private void Validate(string source)
     {
         for (int l = 0; l < BlockCount; l++)

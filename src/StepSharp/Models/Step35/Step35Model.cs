@@ -113,18 +113,7 @@ public sealed class Step35Model : TransformerModel
         return new SequenceState(this, caches, new ForwardBuffers(Dimensions(), maxBatchTokens), contextLength);
     }
 
-    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens)
-    {
-        long perPosition = 0, sliding = 0;
-        var c = Config;
-        for (int l = 0; l < c.TrunkLayers; l++)
-        {
-            long row = 2L * c.KvHeadCount[l] * c.HeadDim * sizeof(float);
-            if (c.IsSliding[l]) sliding += row * Math.Min(contextLength, c.SlidingWindow + maxBatchTokens - 1);
-            else perPosition += row;
-        }
-        return new KvCacheFootprint(perPosition, sliding, perPosition * contextLength + sliding);
-    }
+    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens) => Config.KvFootprint(contextLength, maxBatchTokens);
 
     protected override void ForwardLayers(SequenceState state, int tokens, int startPosition)
     {
