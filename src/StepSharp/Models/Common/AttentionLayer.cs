@@ -47,9 +47,13 @@ public sealed class AttentionLayer
 
     public LayerKvCache CreateCache(int contextLength, int maxBatchTokens) => new(KvHeads, HeadDim, contextLength, Window, maxBatchTokens);
 
-    /// <summary>Adds the attention output of <paramref name="tokens"/> tokens at positions start.. to <c>b.Hidden</c>.</summary>
-    public void Forward(KernelThreadPool pool, ForwardBuffers b, LayerKvCache cache, int tokens, int startPosition, IActivationSink? sink)
+    /// <summary>
+    /// Adds the attention output of the step's rows to <c>b.Hidden</c>. Row t is a token at
+    /// <c>rows.Positions[t]</c> whose sequence keeps this layer's K/V in <c>Caches[cacheIndex]</c>.
+    /// </summary>
+    public void Forward(KernelThreadPool pool, ForwardBuffers b, StepRows rows, int cacheIndex, IActivationSink? sink)
     {
+        int tokens = rows.Count;
         int D = b.Dimensions.Hidden, H = Heads, dh = HeadDim, qw = H * dh, kvw = KvHeads * dh;
         int l = LayerIndex;
         Span<float> h = b.Hidden.AsSpan(0, tokens * D);
@@ -74,8 +78,8 @@ public sealed class AttentionLayer
         if (Weights.KeyNorm is not null) RmsNorm.ApplyRows(k, tokens * KvHeads, Weights.KeyNorm, Epsilon);
         for (int t = 0; t < tokens; t++)
         {
-            Rope.Apply(q.Slice(t * qw, qw), H, dh, startPosition + t);
-            Rope.Apply(k.Slice(t * kvw, kvw), KvHeads, dh, startPosition + t);
+            Rope.Apply(q.Slice(t * qw, qw), H, dh, rows.Positions[t]);
+            Rope.Apply(k.Slice(t * kvw, kvw), KvHeads, dh, rows.Positions[t]);
         }
         sink?.Record($"Qcur_pos-{l}", q, dh, H, tokens);
         sink?.Record($"Kcur_pos-{l}", k, dh, KvHeads, tokens);
@@ -84,10 +88,11 @@ public sealed class AttentionLayer
         // The step's keys go into the cache first, so each query sees itself and the earlier tokens of the step.
         for (int t = 0; t < tokens; t++)
         {
-            k.Slice(t * kvw, kvw).CopyTo(cache.KeyRow(startPosition + t));
-            v.Slice(t * kvw, kvw).CopyTo(cache.ValueRow(startPosition + t));
+            LayerKvCache cache = rows.Sequences[t].Caches[cacheIndex];
+            k.Slice(t * kvw, kvw).CopyTo(cache.KeyRow(rows.Positions[t]));
+            v.Slice(t * kvw, kvw).CopyTo(cache.ValueRow(rows.Positions[t]));
         }
-        _attention.Compute(pool, cache, q, o, tokens, H, startPosition);
+        _attention.Compute(pool, rows, cacheIndex, q, o, H);
         sink?.Record($"attn_out-{l}", o, qw, tokens);
 
         // Head-wise gate (spec §2.2 step 6): o_h ← o_h · sigmoid(a·Wg)_h, computed from the normed input a.

@@ -10,38 +10,39 @@ namespace StepSharp.Models.Common;
 /// </summary>
 internal sealed unsafe class CausalAttention : IParallelJob
 {
-    private LayerKvCache? _cache;
+    private StepRows? _rows;
+    private int _cacheIndex;
     private float* _query;
     private float* _output;
-    private int _heads, _headDim, _startPosition;
-    private float _scale;
+    private int _heads;
 
     [ThreadStatic] private static float[]? t_scores;
 
-    public void Compute(KernelThreadPool pool, LayerKvCache cache, ReadOnlySpan<float> query, Span<float> output, int tokens, int heads, int startPosition)
+    /// <summary>Row t of the step attends with its sequence's <c>Caches[cacheIndex]</c> at <c>rows.Positions[t]</c>.</summary>
+    public void Compute(KernelThreadPool pool, StepRows rows, int cacheIndex, ReadOnlySpan<float> query, Span<float> output, int heads)
     {
         fixed (float* q = query)
         fixed (float* o = output)
         {
-            _cache = cache;
+            _rows = rows;
+            _cacheIndex = cacheIndex;
             _query = q;
             _output = o;
             _heads = heads;
-            _headDim = cache.HeadDim;
-            _startPosition = startPosition;
-            _scale = 1f / MathF.Sqrt(cache.HeadDim);
-            pool.Run(this, tokens * heads);
+            pool.Run(this, rows.Count * heads);
             _query = _output = null;
-            _cache = null;
+            _rows = null;
         }
     }
 
     public void Execute(int index)
     {
-        LayerKvCache cache = _cache!;
+        StepRows rows = _rows!;
         int t = index / _heads, h = index % _heads;
-        int dh = _headDim;
-        int position = _startPosition + t;
+        LayerKvCache cache = rows.Sequences[t].Caches[_cacheIndex];
+        int dh = cache.HeadDim;
+        int position = rows.Positions[t];
+        float scale = 1f / MathF.Sqrt(dh);
         int kvHead = h / (_heads / cache.KvHeads);
         var q = new ReadOnlySpan<float>(_query + ((long)t * _heads + h) * dh, dh);
         var o = new Span<float>(_output + ((long)t * _heads + h) * dh, dh);
@@ -50,7 +51,7 @@ internal sealed unsafe class CausalAttention : IParallelJob
         int count = position - first + 1;
         float[] scores = t_scores is { } s && s.Length >= count ? s : (t_scores = new float[Math.Max(count, 1024)]);
         for (int j = 0; j < count; j++)
-            scores[j] = TensorPrimitives.Dot(q, cache.Key(first + j, kvHead)) * _scale;
+            scores[j] = TensorPrimitives.Dot(q, cache.Key(first + j, kvHead)) * scale;
         Span<float> p = scores.AsSpan(0, count);
         TensorPrimitives.SoftMax(p, p);
         o.Clear();

@@ -12,7 +12,15 @@ public sealed class SequenceState : IModelState
         Caches = caches;
         Buffers = buffers;
         ContextLength = contextLength;
+        Rows = new StepRows(buffers.MaxTokens);
     }
+
+    /// <summary>The rows of this sequence's own steps (<see cref="ICausalLanguageModel.Forward"/>).</summary>
+    internal StepRows Rows { get; }
+    /// <summary>Tokens this sequence may add to one step: its sliding-window rings hold window + this − 1 rows.</summary>
+    public int MaxStepTokens => Buffers.MaxTokens;
+    /// <summary>Rows of this sequence in the step being built.</summary>
+    internal int PendingRows { get; set; }
 
     /// <summary>The model that created this state (a state only fits its own model).</summary>
     public object Owner { get; }

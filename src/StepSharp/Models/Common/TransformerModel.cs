@@ -5,8 +5,9 @@ using StepSharp.Tensors;
 namespace StepSharp.Models.Common;
 
 /// <summary>
-/// What every decoder-only model here shares: argument checks, splitting long inputs into steps of at most
-/// the state's batch size, token embedding lookup, and the final norm + LM head. A model supplies its layers.
+/// What every decoder-only model here shares: argument checks, splitting long inputs into steps, token
+/// embedding lookup, the final norm + LM head, and multi-sequence steps for continuous batching.
+/// A model supplies its layers.
 /// </summary>
 public abstract class TransformerModel : ICausalLanguageModel
 {
@@ -32,14 +33,15 @@ public abstract class TransformerModel : ICausalLanguageModel
 
     public abstract IModelState CreateState(int contextLength, int maxBatchTokens = 64);
     public abstract KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens);
+    /// <summary>Scratch sizes for a step (the maximum over layers).</summary>
+    protected abstract ForwardDimensions Dimensions { get; }
 
-    /// <summary>Runs every layer over the step's rows of <c>Buffers.Hidden</c> (already embedded).</summary>
-    protected abstract void ForwardLayers(SequenceState state, int tokens, int startPosition);
+    /// <summary>Runs every layer over the step's rows of <c>buffers.Hidden</c> (already embedded).</summary>
+    protected abstract void ForwardLayers(ForwardBuffers buffers, StepRows rows, IActivationSink? sink);
 
     public void Forward(IModelState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions = false)
     {
-        var s = state as SequenceState;
-        if (s is null || !ReferenceEquals(s.Owner, this)) throw new ArgumentException("the state was not created by this model", nameof(state));
+        var s = Own(state);
         int V = VocabSize;
         if (logits.Length < (allPositions ? tokens.Length * V : V))
             throw new ArgumentException($"logits buffer holds {logits.Length} values; {(allPositions ? tokens.Length : 1)}×{V} needed", nameof(logits));
@@ -47,37 +49,64 @@ public abstract class TransformerModel : ICausalLanguageModel
             if ((uint)tok >= (uint)V) throw new ArgumentOutOfRangeException(nameof(tokens), tok, $"token id outside the vocabulary of {V}");
         s.EnsureRoom(tokens.Length);
 
+        StepRows rows = s.Rows;
         int chunk = s.Buffers.MaxTokens;
         for (int start = 0; start < tokens.Length; start += chunk)
         {
             int n = Math.Min(chunk, tokens.Length - start);
             bool last = start + n == tokens.Length;
+            rows.Clear();
+            for (int i = 0; i < n; i++) rows.Add(s, tokens[start + i], allPositions || (last && i == n - 1));
             Span<float> dst = allPositions ? logits.Slice(start * V, n * V) : last ? logits[..V] : default;
-            ForwardStep(s, tokens.Slice(start, n), dst, allPositions, computeLogits: allPositions || last);
+            RunStep(s.Buffers, rows, dst, s.Activations);
         }
     }
 
-    private void ForwardStep(SequenceState s, ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, bool computeLogits)
+    /// <summary>Buffers for multi-sequence steps of up to <paramref name="maxRows"/> rows (owned by a batch scheduler).</summary>
+    public ForwardBuffers CreateStepBuffers(int maxRows) => new(Dimensions, maxRows);
+
+    /// <summary>
+    /// One step over rows of several sequences (continuous batching). Writes the logits of
+    /// <c>rows.LogitRows</c>, in order, to <paramref name="logits"/>, and advances each sequence.
+    /// </summary>
+    public void ForwardBatch(ForwardBuffers buffers, StepRows rows, Span<float> logits)
     {
-        var b = s.Buffers;
-        var sink = s.Activations;
-        int T = tokens.Length, D = HiddenSize, start = s.Position;
+        if (rows.Count > buffers.MaxTokens) throw new ArgumentException($"the step has {rows.Count} rows, the buffers hold {buffers.MaxTokens}");
+        if (logits.Length < rows.LogitCount * VocabSize) throw new ArgumentException($"logits buffer holds {logits.Length} values; {rows.LogitCount}×{VocabSize} needed");
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Own(rows.Sequences[i]);
+            if ((uint)rows.Tokens[i] >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(rows), rows.Tokens[i], $"token id outside the vocabulary of {VocabSize}");
+        }
+        RunStep(buffers, rows, logits, sink: null);
+    }
+
+    private void RunStep(ForwardBuffers b, StepRows rows, Span<float> logits, IActivationSink? sink)
+    {
+        int T = rows.Count, D = HiddenSize;
+        if (T == 0) return;
 
         // h = Embed[token] (no scaling)
-        for (int t = 0; t < T; t++) TokenEmbedding.DequantizeRow(tokens[t], b.Hidden.AsSpan(t * D, D));
-        ForwardLayers(s, T, start);
-        s.Position = start + T;
+        for (int t = 0; t < T; t++) TokenEmbedding.DequantizeRow(rows.Tokens[t], b.Hidden.AsSpan(t * D, D));
+        ForwardLayers(b, rows, sink);
+        rows.Commit();
 
         Span<float> h = b.Hidden.AsSpan(0, T * D);
         sink?.Record("h_nextn", h, D, T);
-        if (!computeLogits) return;
+        int n = rows.LogitCount;
+        if (n == 0) return;
 
-        // logits = RMSNorm(h; output_norm)·W_lm, for the last row or every row
-        int first = allPositions ? 0 : T - 1, rows = T - first;
-        Span<float> normed = b.Normed.AsSpan(0, rows * D);
-        for (int t = 0; t < rows; t++) RmsNorm.Apply(h.Slice((first + t) * D, D), OutputNorm, normed.Slice(t * D, D), RmsEpsilon);
-        sink?.Record("result_norm", normed, D, rows);
-        MatMul.Compute(Pool, Output, 0, VocabSize, normed, rows, logits);
+        // logits = RMSNorm(h; output_norm)·W_lm for the rows that want them
+        Span<float> normed = b.Normed.AsSpan(0, n * D);
+        for (int i = 0; i < n; i++) RmsNorm.Apply(h.Slice(rows.LogitRows[i] * D, D), OutputNorm, normed.Slice(i * D, D), RmsEpsilon);
+        sink?.Record("result_norm", normed, D, n);
+        MatMul.Compute(Pool, Output, 0, VocabSize, normed, n, logits);
+    }
+
+    private SequenceState Own(IModelState state)
+    {
+        if (state is SequenceState s && ReferenceEquals(s.Owner, this)) return s;
+        throw new ArgumentException("the state was not created by this model", nameof(state));
     }
 
     /// <summary>The embedding matrix, checked to be (V, D).</summary>

@@ -80,9 +80,10 @@ public sealed class LlamaModel : TransformerModel
         if (contextLength <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be positive");
         var caches = new LayerKvCache[_attention.Length];
         for (int l = 0; l < caches.Length; l++) caches[l] = _attention[l].CreateCache(contextLength, maxBatchTokens);
-        var dims = new ForwardDimensions(_hidden, _maxHeads * _headDim, _maxKv * _headDim, _maxHeads, _feedForward, Vocab: VocabSize);
-        return new SequenceState(this, caches, new ForwardBuffers(dims, maxBatchTokens), contextLength);
+        return new SequenceState(this, caches, new ForwardBuffers(Dimensions, maxBatchTokens), contextLength);
     }
+
+    protected override ForwardDimensions Dimensions => new(_hidden, _maxHeads * _headDim, _maxKv * _headDim, _maxHeads, _feedForward, Vocab: VocabSize);
 
     public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens)
     {
@@ -90,19 +91,18 @@ public sealed class LlamaModel : TransformerModel
         return new KvCacheFootprint(perPosition, 0, perPosition * contextLength);
     }
 
-    protected override void ForwardLayers(SequenceState s, int T, int start)
+    protected override void ForwardLayers(ForwardBuffers b, StepRows rows, IActivationSink? sink)
     {
-        var b = s.Buffers;
-        int D = _hidden;
+        int D = _hidden, T = rows.Count;
         Span<float> h = b.Hidden.AsSpan(0, T * D);
         Span<float> f = b.Normed.AsSpan(0, T * D);
         Span<float> y = b.FeedForwardOut.AsSpan(0, T * D);
         for (int l = 0; l < _attention.Length; l++)
         {
-            _attention[l].Forward(Pool, b, s.Caches[l], T, start, s.Activations);
+            _attention[l].Forward(Pool, b, rows, l, sink);
             for (int t = 0; t < T; t++) RmsNorm.Apply(h.Slice(t * D, D), _ffnNorm[l], f.Slice(t * D, D), _epsilon);
             _ffn[l].Forward(Pool, f, y, T, b.FeedForwardGate, b.FeedForwardUp);
-            s.Activations?.Record($"ffn_out-{l}", y, D, T);
+            sink?.Record($"ffn_out-{l}", y, D, T);
             System.Numerics.Tensors.TensorPrimitives.Add(h, y, h);
         }
     }

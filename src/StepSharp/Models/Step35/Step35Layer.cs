@@ -27,9 +27,11 @@ public sealed class Step35Layer
     public Step35Moe? Moe { get; }
     public float Epsilon { get; }
 
-    public void Forward(KernelThreadPool pool, ForwardBuffers b, LayerKvCache cache, int tokens, int startPosition, IActivationSink? sink)
+    /// <param name="cacheIndex">Which of each sequence's caches holds this layer's K/V.</param>
+    public void Forward(KernelThreadPool pool, ForwardBuffers b, StepRows rows, int cacheIndex, IActivationSink? sink)
     {
-        Attention.Forward(pool, b, cache, tokens, startPosition, sink);
+        int tokens = rows.Count;
+        Attention.Forward(pool, b, rows, cacheIndex, sink);
 
         int D = b.Dimensions.Hidden;
         Span<float> h = b.Hidden.AsSpan(0, tokens * D);

@@ -94,14 +94,17 @@ public sealed class Step35Model : TransformerModel
         return new Step35Layer(l, attention, ffnNorm, null, moe, c.RmsEpsilon);
     }
 
-    private ForwardDimensions Dimensions()
+    protected override ForwardDimensions Dimensions
     {
-        var c = Config;
-        int maxH = 0, maxKv = 0;
-        for (int l = 0; l < c.BlockCount; l++) { maxH = Math.Max(maxH, c.HeadCount[l]); maxKv = Math.Max(maxKv, c.KvHeadCount[l]); }
-        int maxFf = Math.Max(c.FeedForwardLength, c.SharedExpertFeedForwardLength);
-        return new ForwardDimensions(c.HiddenSize, maxH * c.HeadDim, maxKv * c.HeadDim, maxH, maxFf,
-            c.ExpertCount, c.ExpertUsedCount, c.ExpertFeedForwardLength, c.VocabSize);
+        get
+        {
+            var c = Config;
+            int maxH = 0, maxKv = 0;
+            for (int l = 0; l < c.BlockCount; l++) { maxH = Math.Max(maxH, c.HeadCount[l]); maxKv = Math.Max(maxKv, c.KvHeadCount[l]); }
+            int maxFf = Math.Max(c.FeedForwardLength, c.SharedExpertFeedForwardLength);
+            return new ForwardDimensions(c.HiddenSize, maxH * c.HeadDim, maxKv * c.HeadDim, maxH, maxFf,
+                c.ExpertCount, c.ExpertUsedCount, c.ExpertFeedForwardLength, c.VocabSize);
+        }
     }
 
     public override IModelState CreateState(int contextLength, int maxBatchTokens = 64)
@@ -110,13 +113,13 @@ public sealed class Step35Model : TransformerModel
         if (maxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatchTokens), maxBatchTokens, "batch size must be positive");
         var caches = new LayerKvCache[Layers.Length];
         for (int l = 0; l < Layers.Length; l++) caches[l] = Layers[l].Attention.CreateCache(contextLength, maxBatchTokens);
-        return new SequenceState(this, caches, new ForwardBuffers(Dimensions(), maxBatchTokens), contextLength);
+        return new SequenceState(this, caches, new ForwardBuffers(Dimensions, maxBatchTokens), contextLength);
     }
 
     public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens) => Config.KvFootprint(contextLength, maxBatchTokens);
 
-    protected override void ForwardLayers(SequenceState state, int tokens, int startPosition)
+    protected override void ForwardLayers(ForwardBuffers buffers, StepRows rows, IActivationSink? sink)
     {
-        for (int l = 0; l < Layers.Length; l++) Layers[l].Forward(Pool, state.Buffers, state.Caches[l], tokens, startPosition, state.Activations);
+        for (int l = 0; l < Layers.Length; l++) Layers[l].Forward(Pool, buffers, rows, l, sink);
     }
 }

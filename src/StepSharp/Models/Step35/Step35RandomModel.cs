@@ -64,8 +64,8 @@ public static class Step35RandomModel
             if (!(v >= 0x20 && v < 0x7f)) Array.Clear(head, v * D, D);
         w.AddTensor("output.weight", weightType, [D, V], head);
         w.AddTensor("output_norm.weight", [D], Norm(rng, D));
-        int fullRotary = dh / 2;
-        w.AddTensor("rope_freqs.weight", [fullRotary], Kernels.RotaryEmbedding.Llama3Factors(fullRotary, shape.RopeBase, 2.0, 1.0, 32.0, 131072));
+        // As llama.cpp's converter does: llama3 factors over head_dim frequencies; full layers use the first R/2 (spec §8.5).
+        w.AddTensor("rope_freqs.weight", [dh / 2], Kernels.RotaryEmbedding.Llama3Factors(dh, shape.RopeBase, 2.0, 1.0, 32.0, 131072));
 
         for (int l = 0; l < blocks; l++)
         {
