@@ -74,10 +74,10 @@ internal unsafe struct GgufHeaderReader
     {
         long at = Position;
         long length = ReadCount($"length of {what}");
-        if (length > maxLength)
-            throw Error($"{what} claims {length} bytes, more than the limit of {maxLength}", at);
         if (length > Remaining)
             throw Error($"{what} claims {length} bytes but only {Remaining} remain before the end of the file", at);
+        if (length > maxLength)
+            throw Error($"{what} claims {length} bytes, more than the limit of {maxLength}", at);
         return Take(length, what).ToArray();
     }
 

@@ -7,20 +7,22 @@ namespace StepSharp.Tests.Tensors;
 /// <summary>
 /// Our reference quantizers against llama-quantize's output for the same F32 weights (step35-tiny,
 /// no importance matrix, so llama.cpp used its quantize_row_*_ref paths, spec gguf-format.md §5).
+/// Every quantized tensor must come out byte for byte identical: Q8_0 and Q5_0 (legacy round-to-nearest),
+/// Q4_K (make_qkx2_quants) and Q6_K (make_qx_quants) alike.
 /// </summary>
 public class QuantizeMatchesLlamaQuantizeTests
 {
     [Theory]
-    [InlineData("step35-tiny-a-q8_0.gguf")]
-    [InlineData("step35-tiny-a-q4_k_m.gguf")]
-    public void LegacyQuantizersReproduceLlamaQuantizeBytes(string quantizedFile)
+    [InlineData("step35-tiny-a-q8_0.gguf", new[] { GgmlType.Q8_0 })]
+    [InlineData("step35-tiny-a-q4_k_m.gguf", new[] { GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K })]
+    public void QuantizersReproduceLlamaQuantizeBytes(string quantizedFile, GgmlType[] expectedTypes)
     {
         using var f32 = GgufFile.Open(TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf"));
         using var q = GgufFile.Open(TestData.Path("step35-tiny", quantizedFile));
-        int compared = 0;
+        var compared = new HashSet<GgmlType>();
         foreach (GgufTensorInfo info in q.Tensors)
         {
-            if (info.Type is not (GgmlType.Q8_0 or GgmlType.Q5_0 or GgmlType.Q4_0))
+            if (info.Type == GgmlType.F32)
                 continue;
             TensorView source = f32.GetTensor(info.Name);
             TensorView expected = q.GetTensor(info.Name);
@@ -40,8 +42,8 @@ public class QuantizeMatchesLlamaQuantizeTests
                         $"llama-quantize {Convert.ToHexString(reference.Slice(block * blockBytes, blockBytes))}, ours {Convert.ToHexString(bytes.AsSpan(block * blockBytes, blockBytes))}; x = [{string.Join(", ", x.Select(v => v.ToString("R")))}]");
                 }
             }
-            compared++;
+            compared.Add(info.Type);
         }
-        Assert.True(compared > 0, "no Q8_0/Q5_0 tensors compared");
+        Assert.Equal(expectedTypes.ToHashSet(), compared);
     }
 }
