@@ -1,0 +1,255 @@
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+
+namespace StepSharp.Inference.Sampling;
+
+/// <summary>
+/// Picks the next token from a logit vector. The chain follows llama.cpp's default order:
+/// <list type="number">
+/// <item>logit bias (added; -inf bans a token)</item>
+/// <item>penalties over the last <see cref="SamplingOptions.PenaltyWindow"/> history tokens: repetition
+///   (positive logit / r, negative logit × r), then − count × frequency − presence</item>
+/// <item>top-k → top-p → min-p, all judged on the probabilities at temperature 1 (as llama.cpp does, because
+///   its temperature step comes after them); top-p normalises over what top-k left (the whole vocabulary when off)</item>
+/// <item>temperature, then a draw from the survivors (greedy argmax when temperature ≤ 0)</item>
+/// </list>
+/// The logits are modified in place by steps 1–2. The sampler owns every buffer it needs: a call allocates nothing.
+/// The random stream is our own xoshiro256**, so a seed reproduces the same draws on every platform.
+/// </summary>
+public sealed class Sampler
+{
+    /// <summary>
+    /// Without top-k, top-p first looks only at logits within this distance of the best one (each of the
+    /// others holds less than e^-20 of the best token's mass); if those do not reach the nucleus mass, all are taken.
+    /// </summary>
+    private const float NucleusWindow = 20f;
+
+    private readonly SamplingOptions _options;
+    private readonly int[] _biasIds;
+    private readonly float[] _biasValues;
+    private readonly int[] _penaltyCounts;   // zero between calls
+    private readonly int[] _candidates;      // candidate ids, best first
+    private readonly float[] _scratch;       // per-token weights
+    private readonly double[] _scratchDouble; // per-token weights for the nucleus mass
+    private readonly int[] _topLogprobIds = new int[SamplingOptions.MaxTopLogprobs];
+    private Xoshiro256StarStar _random;
+
+    public Sampler(SamplingOptions options, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
+        options.Validate();
+        _options = options;
+        VocabSize = vocabSize;
+        _biasIds = new int[options.LogitBias.Count];
+        _biasValues = new float[options.LogitBias.Count];
+        int b = 0;
+        foreach (var (id, bias) in options.LogitBias)
+        {
+            if ((uint)id >= (uint)vocabSize)
+                throw new ArgumentOutOfRangeException(nameof(options), id, $"logit bias names token {id}, outside the vocabulary of {vocabSize}");
+            _biasIds[b] = id;
+            _biasValues[b++] = bias;
+        }
+        _penaltyCounts = new int[vocabSize];
+        _candidates = new int[vocabSize];
+        _scratch = new float[vocabSize];
+        _scratchDouble = new double[vocabSize];
+        Seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        _random = new Xoshiro256StarStar(Seed);
+    }
+
+    public SamplingOptions Options => _options;
+    public int VocabSize { get; }
+
+    /// <summary>The seed in use (the option's, or the random one picked when it was null).</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Restarts the random stream from <see cref="Seed"/>: the same inputs then give the same tokens again.</summary>
+    public void Reset() => _random = new Xoshiro256StarStar(Seed);
+
+    /// <summary>Samples a token. <paramref name="history"/> is the sequence so far (prompt and generated), used by the penalties.</summary>
+    public int Sample(Span<float> logits, ReadOnlySpan<int> history)
+    {
+        Prepare(logits, history);
+        return Choose(logits);
+    }
+
+    /// <summary>
+    /// Samples a token and reports log-probabilities from the distribution after bias and penalties at
+    /// temperature 1, before top-k/top-p/min-p (what llama.cpp's server and the OpenAI API report as
+    /// <c>logprobs</c>: the model's view, not the truncated sampling distribution).
+    /// </summary>
+    /// <param name="topLogprobs">Receives up to <see cref="SamplingOptions.TopLogprobs"/> best tokens, best first.</param>
+    /// <param name="logprob">Log-probability of the chosen token.</param>
+    /// <param name="topCount">How many entries of <paramref name="topLogprobs"/> were written.</param>
+    public int SampleWithLogprobs(Span<float> logits, ReadOnlySpan<int> history, Span<TokenLogprob> topLogprobs,
+        out float logprob, out int topCount)
+    {
+        Prepare(logits, history);
+        float max = CheckedMax(logits);
+        float logZ = max + (float)Math.Log(SumExp(logits, max, 1f));
+        int token = Choose(logits);
+        logprob = logits[token] - logZ;
+        int wanted = Math.Min(_options.TopLogprobs, topLogprobs.Length);
+        topCount = TopCandidates.Select(logits, wanted, float.MinValue, _topLogprobIds);
+        for (int i = 0; i < topCount; i++)
+            topLogprobs[i] = new TokenLogprob(_topLogprobIds[i], logits[_topLogprobIds[i]] - logZ);
+        return token;
+    }
+
+    private void Prepare(Span<float> logits, ReadOnlySpan<int> history)
+    {
+        if (logits.Length != VocabSize)
+            throw new ArgumentException($"{logits.Length} logits for a vocabulary of {VocabSize}", nameof(logits));
+        for (int i = 0; i < _biasIds.Length; i++) logits[_biasIds[i]] += _biasValues[i];
+        ApplyPenalties(logits, history);
+    }
+
+    private void ApplyPenalties(Span<float> logits, ReadOnlySpan<int> history)
+    {
+        float repetition = _options.RepetitionPenalty, presence = _options.PresencePenalty, frequency = _options.FrequencyPenalty;
+        int window = _options.PenaltyWindow;
+        if (window == 0 || (repetition == 1f && presence == 0f && frequency == 0f)) return;
+        ReadOnlySpan<int> recent = window < 0 || window >= history.Length ? history : history[^window..];
+        foreach (int token in recent)
+            if ((uint)token >= (uint)VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(history), token, $"history holds token {token}, outside the vocabulary of {VocabSize}");
+        foreach (int token in recent) _penaltyCounts[token]++;
+        foreach (int token in recent)
+        {
+            int count = _penaltyCounts[token];
+            if (count == 0) continue; // already penalised (a repeat)
+            _penaltyCounts[token] = 0;
+            float logit = logits[token];
+            logit = logit > 0f ? logit / repetition : logit * repetition;
+            logits[token] = logit - count * frequency - presence;
+        }
+    }
+
+    private int Choose(ReadOnlySpan<float> logits)
+    {
+        float max = CheckedMax(logits);
+        if (_options.Temperature <= 0f) return TensorPrimitives.IndexOfMax(logits);
+
+        bool topK = _options.TopK > 0 && _options.TopK < VocabSize;
+        bool topP = _options.TopP < 1f;
+        bool minP = _options.MinP > 0f;
+        if (!topK && !topP && !minP) return DrawFromAll(logits, max);
+
+        float minPThreshold = minP ? max + MathF.Log(_options.MinP) : float.MinValue;
+        int n;
+        if (topK)
+            // min-p can only pre-filter when no top-p follows: top-p's mass must include what min-p drops later.
+            n = TopCandidates.Select(logits, _options.TopK, topP ? float.MinValue : minPThreshold, _candidates);
+        else if (topP)
+            n = TopCandidates.Select(logits, VocabSize, max - NucleusWindow, _candidates);
+        else
+            n = TopCandidates.Select(logits, VocabSize, minPThreshold, _candidates);
+
+        if (topP)
+        {
+            double mass = topK ? SumExpOfCandidates(logits, n, max) : SumExpInDouble(logits, max);
+            int nucleus = NucleusSize(logits, n, max, _options.TopP * mass);
+            if (nucleus < 0)
+            {
+                // The tail below the window holds more than 1 - p of the mass (a very flat distribution): rank everything.
+                n = TopCandidates.Select(logits, VocabSize, float.MinValue, _candidates);
+                nucleus = NucleusSize(logits, n, max, _options.TopP * mass);
+            }
+            if (nucleus > 0) n = nucleus;
+        }
+        if (minP)
+            while (n > 1 && logits[_candidates[n - 1]] < minPThreshold) n--;
+        return DrawFromCandidates(logits, n, max);
+    }
+
+    /// <summary>Smallest prefix of the sorted candidates whose mass reaches <paramref name="target"/>, or -1.</summary>
+    private int NucleusSize(ReadOnlySpan<float> logits, int n, float max, double target)
+    {
+        double cumulative = 0;
+        for (int i = 0; i < n; i++)
+        {
+            cumulative += Math.Exp(logits[_candidates[i]] - max);
+            if (cumulative >= target) return i + 1;
+        }
+        return -1;
+    }
+
+    private double SumExpOfCandidates(ReadOnlySpan<float> logits, int n, float max)
+    {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.Exp(logits[_candidates[i]] - max);
+        return sum;
+    }
+
+    private int DrawFromCandidates(ReadOnlySpan<float> logits, int n, float max)
+    {
+        double invT = 1.0 / _options.Temperature;
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float w = (float)Math.Exp((logits[_candidates[i]] - max) * invT);
+            _scratch[i] = w;
+            total += w;
+        }
+        double u = _random.NextDouble() * total;
+        double cumulative = 0;
+        for (int i = 0; i < n; i++)
+        {
+            cumulative += _scratch[i];
+            if (u < cumulative) return _candidates[i];
+        }
+        return _candidates[n - 1]; // rounding left u at the very top
+    }
+
+    private int DrawFromAll(ReadOnlySpan<float> logits, float max)
+    {
+        double total = SumExp(logits, max, _options.Temperature); // leaves the weights in _scratch
+        double u = _random.NextDouble() * total;
+        double cumulative = 0;
+        int lastWeighted = 0;
+        for (int i = 0; i < _scratch.Length; i++)
+        {
+            float w = _scratch[i];
+            if (w == 0f) continue;
+            cumulative += w;
+            lastWeighted = i;
+            if (u < cumulative) return i;
+        }
+        return lastWeighted;
+    }
+
+    /// <summary>
+    /// Σ exp(logit − max) in double. The nucleus compares this with cumulative double sums of the best
+    /// candidates; float exp is off by an ulp (even exp(0) may come out as 1 + 2^-23), which moves the cut of a
+    /// long flat tail by hundreds of tokens.
+    /// </summary>
+    private double SumExpInDouble(ReadOnlySpan<float> logits, float max)
+    {
+        Span<double> w = _scratchDouble;
+        TensorPrimitives.ConvertChecked<float, double>(logits, w);
+        TensorPrimitives.Subtract(w, (double)max, w);
+        TensorPrimitives.Exp(w, w);
+        return TensorPrimitives.Sum<double>(w);
+    }
+
+    /// <summary>Σ exp((logit − max) / T), leaving each term in the scratch buffer.</summary>
+    private double SumExp(ReadOnlySpan<float> logits, float max, float temperature)
+    {
+        Span<float> w = _scratch;
+        TensorPrimitives.Subtract(logits, max, w);
+        if (temperature != 1f) TensorPrimitives.Multiply(w, 1f / temperature, w);
+        TensorPrimitives.Exp(w, w);
+        return TensorPrimitives.Sum<float>(w);
+    }
+
+    private static float CheckedMax(ReadOnlySpan<float> logits)
+    {
+        float max = TensorPrimitives.Max(logits);
+        if (!float.IsFinite(max) && !float.IsNegativeInfinity(max))
+            throw new ArgumentException($"the logits contain {max} (a broken forward pass?)", nameof(logits));
+        if (float.IsNegativeInfinity(max)) throw new InvalidOperationException("every token is banned (all logits are -infinity)");
+        return max;
+    }
+}
