@@ -32,7 +32,8 @@ public sealed class StreamingDetokenizer
     {
         ReadOnlySpan<byte> piece = _tokenizer is Tokenizer own ? own.PieceFor(tokenId, _skipSpecial)
             : _skipSpecial && _tokenizer.IsControl(tokenId) ? [] : _tokenizer.TokenBytes(tokenId);
-        if (_stripNextSpace && piece.Length > 0 && piece[0] == (byte)' ') piece = piece[1..];
+        if (piece.IsEmpty) return string.Empty;
+        if (_stripNextSpace && piece[0] == (byte)' ') piece = piece[1..];
         _stripNextSpace = false;
         return DecodeBytes(piece, flush: false);
     }

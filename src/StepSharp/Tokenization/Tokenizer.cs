@@ -93,7 +93,8 @@ internal sealed class Tokenizer : ITokenizer
     /// <summary>
     /// llama.cpp detokenize without clean_up_tokenization_spaces (that pass is lossy, and llama.cpp's own
     /// generation output, token_to_piece per token, does not apply it either). The leading space that
-    /// SentencePiece encoding adds is removed from the first token.
+    /// SentencePiece encoding adds is removed from the first token that renders anything; unlike llama.cpp,
+    /// a skipped BOS does not use up that removal, so Decode(Encode(s), skipSpecial: true) == s.
     /// </summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecial = false)
     {
@@ -102,7 +103,8 @@ internal sealed class Tokenizer : ITokenizer
         foreach (int id in ids)
         {
             var piece = PieceFor(id, skipSpecial);
-            if (removeSpace && piece.Length > 0 && piece[0] == (byte)' ') piece = piece[1..];
+            if (piece.IsEmpty) continue;
+            if (removeSpace && piece[0] == (byte)' ') piece = piece[1..];
             removeSpace = false;
             foreach (byte b in piece) bytes.Add(b);
         }
