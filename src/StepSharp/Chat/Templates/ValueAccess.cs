@@ -136,9 +136,18 @@ internal static class ValueAccess
         }
     }
 
+    /// <summary>Python counts code points, so an emoji (a UTF-16 surrogate pair) has length 1.</summary>
+    private static long CodePointCount(string s)
+    {
+        long n = s.Length;
+        foreach (char c in s)
+            if (char.IsLowSurrogate(c)) n--;
+        return n;
+    }
+
     public static long Length(object? value) => value switch
     {
-        string s => s.Length,
+        string s => CodePointCount(s),
         IReadOnlyList<object?> l => l.Count,
         PyDict d => d.Count,
         Undefined => 0,

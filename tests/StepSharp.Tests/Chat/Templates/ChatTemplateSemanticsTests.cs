@@ -49,6 +49,8 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{{ [\"it's\"] }}", "[\"it's\"]")]
     [InlineData("{{ ['a\\nb'] }}", "['a\\nb']")]
     [InlineData("{{ ('a', 1) }}{{ (1,) }}", "('a', 1)(1,)")]
+    [InlineData("{{ ['Zürich 🚆', 'zero\u200bwidth', 'bell\x07'] }}", "['Zürich 🚆', 'zero\\u200bwidth', 'bell\\x07']")]
+    [InlineData("{{ '🚆ab' | length }}", "3")]
     [InlineData("{{ 1e-5 }} {{ 1e16 }} {{ 123456789.0 }} {{ 0.0001 }} {{ 1250.5 }}", "1e-05 1e+16 123456789.0 0.0001 1250.5")]
     [InlineData("{{ 10 / 4 }} {{ 10 / 5 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** 10 }}", "2.5 2.0 3 -4 2 1024")]
     [InlineData("{{ 'a' ~ 1 ~ none ~ missing ~ 2.0 }}", "a1None2.0")]
