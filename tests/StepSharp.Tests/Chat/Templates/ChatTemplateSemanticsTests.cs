@@ -75,6 +75,11 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}", "321")]
     [InlineData("{% macro m(x) %}{{ x is defined }}{% endmacro %}{{ m() }}{{ m(1) is string }}", "FalseTrue")]
     [InlineData("{% set top = 'T' %}{% macro m() %}{{ top }}{% endmacro %}{{ m() }}", "T")]
+    [InlineData("{% macro each(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(x) each([1, 2]) %}<{{ x }}>{% endcall %}", "<1><2>")]
+    [InlineData("{% macro m() %}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, k='v') }}", "(1, 2){'k': 'v'}")]
+    [InlineData("{% filter upper %}abc{{ 'd' }}{% endfilter %}", "ABCD")]
+    [InlineData("{% for n in [{'v': 1, 'c': [{'v': 2, 'c': []}]}] recursive %}{{ n.v }}{{ loop.depth }}{{ loop(n.c) }}{% endfor %}", "1122")]
+    [InlineData("{% generation %}kept{% endgeneration %}", "kept")]
     public void Macros(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
