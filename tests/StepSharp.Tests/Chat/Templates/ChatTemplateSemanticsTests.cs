@@ -41,6 +41,8 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{{ [0,1,2,3,4,5][4:1:-2] }}", "[4, 2]")]
     [InlineData("{{ 'abc'[-1] }}{{ 'abc'[::-1] }}", "ccba")]
     [InlineData("{{ [1,2][5] is defined }}", "False")]
+    // Python strings index by code point: the emoji is one character.
+    [InlineData("{{ 'a🚆b'[1] }}|{{ 'a🚆b'[::-1] }}|{{ 'a🚆b'[-2:] }}|{{ 'a🚆b' | reverse }}|{{ 'a🚆b' | list | length }}", "🚆|b🚆a|🚆b|b🚆a|3")]
     public void Slicing(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
