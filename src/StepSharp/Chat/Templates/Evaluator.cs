@@ -8,6 +8,8 @@ internal sealed partial class Interpreter
     public object? Evaluate(Expr expr, Scope scope)
     {
         _line = expr.Line;
+        // Very long operator chains nest deeply; fail with an exception instead of overflowing the stack.
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (expr)
         {
             case ConstExpr c: return c.Value;

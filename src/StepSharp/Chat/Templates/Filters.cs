@@ -81,7 +81,12 @@ internal static class Filters
                 return PyStrings.Replace(s, PyRepr.Str(args.Get(0, "old")), PyRepr.Str(args.Get(1, "new")), count is null ? -1 : Methods.ToInt(count));
             }
             case "reverse":
-                if (value is string rs) { var chars = rs.ToCharArray(); Array.Reverse(chars); return new string(chars); }
+                if (value is string rs)
+                {
+                    var points = PyStrings.CodePoints(rs);
+                    points.Reverse();
+                    return string.Concat(points);
+                }
                 var reversed = ValueAccess.Iterate(value);
                 reversed.Reverse();
                 return reversed;

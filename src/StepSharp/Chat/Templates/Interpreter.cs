@@ -24,6 +24,22 @@ internal sealed partial class Interpreter
 
     public DateTime Now() => _clock();
 
+    // Python stops runaway recursion with RecursionError; without a limit a recursive macro would
+    // overflow the .NET stack and kill the process.
+    private const int MaxCallDepth = 200;
+    private int _callDepth;
+
+    public void EnterCall()
+    {
+        if (++_callDepth > MaxCallDepth)
+        {
+            _callDepth = 0;
+            throw new TemplateValueError("RecursionError", $"maximum recursion depth exceeded ({MaxCallDepth} nested macro calls)");
+        }
+    }
+
+    public void LeaveCall() => _callDepth = Math.Max(0, _callDepth - 1);
+
     public string Render(List<Stmt> body, Scope root)
     {
         try
@@ -42,7 +58,9 @@ internal sealed partial class Interpreter
         {
             throw new TemplateRuntimeException($"{e.PythonType}: {e.Message}", _templateName, _line, e);
         }
-        catch (Exception e) when (e is InvalidCastException or ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or IndexOutOfRangeException or OverflowException
+                                       or FormatException or InvalidOperationException or KeyNotFoundException or NullReferenceException
+                                       or InsufficientExecutionStackException)
         {
             throw new TemplateRuntimeException($"{e.GetType().Name}: {e.Message}", _templateName, _line, e);
         }

@@ -17,6 +17,7 @@ internal sealed partial class Lexer
     private readonly List<Token> _tokens = new();
     private readonly int[] _lineStarts;
     private int _pos;
+    private bool _lineStarting; // Jinja's line_starting: did the previous match end with a newline?
 
     private Lexer(string source, string name)
     {
@@ -63,7 +64,7 @@ internal sealed partial class Lexer
 
     private void Run()
     {
-        bool lineStarting = true; // Jinja: did the previous match end with a newline?
+        _lineStarting = true;
         while (_pos < _src.Length)
         {
             int tag = FindTagStart(_pos);
@@ -81,10 +82,7 @@ internal sealed partial class Lexer
             }
             else if (modifier != '+' && kind != '{')
             {
-                // lstrip_blocks: only spaces/tabs between the line start and the tag are removed.
-                int lineStart = text.LastIndexOf('\n') + 1;
-                if ((lineStart > 0 || lineStarting) && IsBlank(text, lineStart))
-                    text = text[..lineStart];
+                text = LStrip(text);
             }
             if (text.Length > 0) Emit(TokenKind.Data, text, _pos);
 
@@ -95,17 +93,23 @@ internal sealed partial class Lexer
                 '%' => TryLexRaw(tag, afterOpen) ?? LexTag(tag, afterOpen, isBlock: true),
                 _ => LexTag(tag, afterOpen, isBlock: false),
             };
-            lineStarting = end > 0 && _src[end - 1] == '\n';
+            _lineStarting = end > 0 && _src[end - 1] == '\n';
             _pos = end;
         }
         Emit(TokenKind.End, "", _src.Length);
     }
 
-    private static bool IsBlank(string text, int from)
+    /// <summary>
+    /// lstrip_blocks: whitespace between the start of the line and a block/comment tag is removed, if the
+    /// tag really starts its line (text before it contains a newline, or the previous tag ended with one).
+    /// </summary>
+    private string LStrip(string text)
     {
-        for (int i = from; i < text.Length; i++)
-            if (text[i] != ' ' && text[i] != '\t') return false;
-        return true;
+        int lineStart = text.LastIndexOf('\n') + 1;
+        if (lineStart == 0 && !_lineStarting) return text;
+        for (int i = lineStart; i < text.Length; i++)
+            if (!char.IsWhiteSpace(text[i])) return text;
+        return text[..lineStart];
     }
 
     private int FindTagStart(int from)
@@ -152,7 +156,9 @@ internal sealed partial class Lexer
         char openModifier = p < _src.Length && _src[p] is '-' or '+' ? _src[p] : '\0';
         if (openModifier != '\0') p++;
         if (string.CompareOrdinal(_src, p, "%}", 0, 2) != 0) return null;
-        int bodyStart = AfterClose(p + 2, openModifier, trimBlocks: true);
+        // Jinja's raw_begin rule accepts "-%}" (strip) or "%}" and, unlike other blocks, never trims a newline.
+        int bodyStart = AfterClose(p + 2, openModifier, trimBlocks: false);
+        _lineStarting = bodyStart > 0 && _src[bodyStart - 1] == '\n';
 
         int search = bodyStart;
         while (true)
@@ -172,6 +178,7 @@ internal sealed partial class Lexer
                 {
                     string body = _src[bodyStart..open];
                     if (endOpenModifier == '-') body = body.TrimEnd();
+                    else if (endOpenModifier != '+') body = LStrip(body);
                     if (body.Length > 0) Emit(TokenKind.Data, body, bodyStart);
                     return AfterClose(q + 2, closeModifier, trimBlocks: true);
                 }

@@ -53,6 +53,14 @@ internal sealed class Macro(MacroDefinition definition, Scope closure) : Templat
         }
         if (definition.UsesKwargs) scope.Set("kwargs", extraKwargs);
         if (definition.UsesCaller) scope.Set("caller", caller ?? Undefined.Named("caller"));
-        return interpreter.Capture(definition.Body, scope);
+        interpreter.EnterCall();
+        try
+        {
+            return interpreter.Capture(definition.Body, scope);
+        }
+        finally
+        {
+            interpreter.LeaveCall();
+        }
     }
 }

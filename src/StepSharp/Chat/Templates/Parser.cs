@@ -15,6 +15,14 @@ internal sealed partial class Parser
     private readonly string _name;
     private int _index;
     private HashSet<string>? _referencedNames; // names seen inside the macro body being parsed
+    private int _nesting; // guards the recursive descent against stack overflow on hostile input
+    private const int MaxNesting = 256;
+
+    private void Enter()
+    {
+        if (++_nesting > MaxNesting || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw Error($"template nested too deeply (more than {MaxNesting} levels)");
+    }
 
     private Parser(List<Token> tokens, string name)
     {
@@ -74,6 +82,19 @@ internal sealed partial class Parser
 
     /// <summary>Parses statements until a block whose tag is one of <paramref name="endTags"/> (left current).</summary>
     private List<Stmt> Subparse(string[]? endTags)
+    {
+        Enter();
+        try
+        {
+            return SubparseBody(endTags);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private List<Stmt> SubparseBody(string[]? endTags)
     {
         var body = new List<Stmt>();
         while (true)

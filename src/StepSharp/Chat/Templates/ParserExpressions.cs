@@ -5,7 +5,18 @@ internal sealed partial class Parser
 {
     private static readonly HashSet<string> CompareOperators = ["==", "!=", "<", "<=", ">", ">="];
 
-    private Expr ParseExpression(bool withCondExpr = true) => withCondExpr ? ParseCondExpr() : ParseOr();
+    private Expr ParseExpression(bool withCondExpr = true)
+    {
+        Enter();
+        try
+        {
+            return withCondExpr ? ParseCondExpr() : ParseOr();
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
 
     private Expr ParseCondExpr()
     {
@@ -36,7 +47,14 @@ internal sealed partial class Parser
 
     private Expr ParseNot()
     {
-        if (Current.IsName("not")) { int line = Next().Line; return new NotExpr(ParseNot(), line); }
+        if (Current.IsName("not"))
+        {
+            int line = Next().Line;
+            Enter();
+            var operand = ParseNot();
+            _nesting--;
+            return new NotExpr(operand, line);
+        }
         return ParseCompare();
     }
 
@@ -106,7 +124,9 @@ internal sealed partial class Parser
         if (t.IsOperator("-") || t.IsOperator("+"))
         {
             _index++;
+            Enter();
             node = new NegateExpr(ParseUnary(false), t.Value == "+", t.Line);
+            _nesting--;
         }
         else node = ParsePrimary();
         node = ParsePostfix(node);

@@ -95,22 +95,38 @@ internal static class PyRepr
         }
     }
 
-    /// <summary>Python str repr: single quotes unless the text has ' and no ", backslash escapes for controls.</summary>
+    /// <summary>
+    /// Python str repr: single quotes unless the text has ' and no ", backslash escapes for \n \r \t and for
+    /// characters Python does not consider printable (controls, format characters, separators other than space).
+    /// </summary>
     public static void AppendQuoted(StringBuilder sb, string s)
     {
         char quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
         sb.Append(quote);
-        foreach (char c in s)
+        foreach (Rune r in s.EnumerateRunes())
         {
-            if (c == quote || c == '\\') sb.Append('\\').Append(c);
+            int c = r.Value;
+            if (c == quote || c == '\\') sb.Append('\\').Append((char)c);
             else if (c == '\n') sb.Append("\\n");
             else if (c == '\r') sb.Append("\\r");
             else if (c == '\t') sb.Append("\\t");
-            else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-            else sb.Append(c);
+            else if (c >= 0x20 && c < 0x7f) sb.Append((char)c);
+            else if (IsPrintable(r)) sb.Append(r.ToString());
+            else if (c < 0x100) sb.Append("\\x").Append(c.ToString("x2", CultureInfo.InvariantCulture));
+            else if (c < 0x10000) sb.Append("\\u").Append(c.ToString("x4", CultureInfo.InvariantCulture));
+            else sb.Append("\\U").Append(c.ToString("x8", CultureInfo.InvariantCulture));
         }
         sb.Append(quote);
     }
+
+    /// <summary>Python's str.isprintable for one character (Unicode categories C* and Z* other than space are not).</summary>
+    private static bool IsPrintable(Rune r) => Rune.GetUnicodeCategory(r) switch
+    {
+        UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse
+            or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator => false,
+        UnicodeCategory.SpaceSeparator => r.Value == ' ',
+        _ => true,
+    };
 
     /// <summary>
     /// Python float repr (PyOS_double_to_string mode 'r'): shortest round-trip digits, fixed notation when the

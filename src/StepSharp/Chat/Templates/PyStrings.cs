@@ -5,6 +5,29 @@ namespace StepSharp.Chat.Templates;
 /// <summary>Python str algorithms whose edge cases differ from .NET's (split, strip, title, center, format).</summary>
 internal static class PyStrings
 {
+    public static bool HasSurrogates(string s)
+    {
+        foreach (char c in s)
+            if (char.IsSurrogate(c)) return true;
+        return false;
+    }
+
+    /// <summary>The characters of a Python str: one string per code point (a surrogate pair stays together).</summary>
+    public static List<object?> CodePoints(string s)
+    {
+        var result = new List<object?>(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                result.Add(s.Substring(i, 2));
+                i++;
+            }
+            else result.Add(s[i].ToString());
+        }
+        return result;
+    }
+
     /// <summary>str.split: no separator splits on whitespace runs and drops empty pieces.</summary>
     public static List<object?> Split(string s, string? sep, int maxSplit)
     {

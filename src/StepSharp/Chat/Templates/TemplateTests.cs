@@ -34,7 +34,8 @@ internal static class TemplateTests
             case "false": return value is false;
             case "mapping": return value is PyDict;
             case "iterable": return value is string or IReadOnlyList<object?> or PyDict or Undefined;
-            case "sequence": return value is string or IReadOnlyList<object?> or PyDict;
+            // jinja2.Undefined has __len__ and __getitem__, so Jinja's sequence test accepts it.
+            case "sequence": return value is string or IReadOnlyList<object?> or PyDict or Undefined;
             case "callable": return value is TemplateCallable;
             case "odd": return ToLong(value) % 2 != 0;
             case "even": return ToLong(value) % 2 == 0;

@@ -41,6 +41,7 @@ internal static class ValueAccess
             case string s when key is long or bool:
             {
                 long i = key is bool b ? (b ? 1 : 0) : (long)key;
+                if (PyStrings.HasSurrogates(s)) return GetItem(PyStrings.CodePoints(s), key) is string c ? c : new Undefined($"str object has no element {key}");
                 if (i < 0) i += s.Length;
                 if (i >= 0 && i < s.Length) return s[(int)i].ToString();
                 return new Undefined($"str object has no element {key}");
@@ -57,6 +58,9 @@ internal static class ValueAccess
     public static object? Slice(object? target, object? start, object? stop, object? step)
     {
         if (target is Undefined u) throw TemplateValueError.Undefined(u.ErrorMessage);
+        // Python indexes strings by code point; slice the code points when the text has astral characters.
+        if (target is string astral && PyStrings.HasSurrogates(astral))
+            return string.Concat((List<object?>)Slice(PyStrings.CodePoints(astral), start, stop, step)!);
         int length = target switch
         {
             string s => s.Length,
@@ -125,20 +129,24 @@ internal static class ValueAccess
                 foreach (var kv in d) keys.Add(kv.Key);
                 return keys;
             }
-            case string s:
-            {
-                var chars = new List<object?>(s.Length);
-                foreach (char c in s) chars.Add(c.ToString());
-                return chars;
-            }
+            case string s: return PyStrings.CodePoints(s);
             case Undefined: return [];
             default: throw TemplateValueError.Type($"'{PyOps.TypeName(value)}' object is not iterable");
         }
     }
 
+    /// <summary>Python counts code points, so an emoji (a UTF-16 surrogate pair) has length 1.</summary>
+    private static long CodePointCount(string s)
+    {
+        long n = s.Length;
+        foreach (char c in s)
+            if (char.IsLowSurrogate(c)) n--;
+        return n;
+    }
+
     public static long Length(object? value) => value switch
     {
-        string s => s.Length,
+        string s => CodePointCount(s),
         IReadOnlyList<object?> l => l.Count,
         PyDict d => d.Count,
         Undefined => 0,

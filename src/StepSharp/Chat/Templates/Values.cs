@@ -12,17 +12,32 @@ internal sealed class Undefined
 {
     public static readonly Undefined Instance = new(null);
 
-    public Undefined(string? description) => Description = description;
+    private readonly string? _description;
+    private readonly object? _owner;
+    private readonly object? _key;
+    private readonly int _kind; // 0: fixed description, 1: undefined name, 2: missing attribute/item
 
-    /// <summary>What was looked up, for the error message ("'x' is undefined", "'dict object' has no attribute 'y'").</summary>
-    public string? Description { get; }
+    public Undefined(string? description) => _description = description;
 
-    public string ErrorMessage => Description ?? "value is undefined";
+    private Undefined(int kind, object? owner, object? key)
+    {
+        _kind = kind;
+        _owner = owner;
+        _key = key;
+    }
 
-    public static Undefined Named(string name) => new($"'{name}' is undefined");
+    /// <summary>Why the value is undefined, for the error raised when it is used ("'x' is undefined").</summary>
+    public string ErrorMessage => _kind switch
+    {
+        // Built lazily: most undefined values are only tested with "is defined" and never reported.
+        1 => $"'{_key}' is undefined",
+        2 => $"'{PyOps.TypeName(_owner)} object' has no attribute {PyRepr.Repr(_key)}",
+        _ => _description ?? "value is undefined",
+    };
 
-    public static Undefined Attribute(object? owner, object? key) =>
-        new($"'{PyOps.TypeName(owner)} object' has no attribute {PyRepr.Repr(key)}");
+    public static Undefined Named(string name) => new(1, null, name);
+
+    public static Undefined Attribute(object? owner, object? key) => new(2, owner, key);
 
     public override string ToString() => "";
 }

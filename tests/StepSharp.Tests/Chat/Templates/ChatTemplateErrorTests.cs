@@ -31,6 +31,34 @@ public sealed class ChatTemplateErrorTests
     }
 
     [Fact]
+    public void HostileNestingIsASyntaxErrorNotAStackOverflow()
+    {
+        Assert.Throws<TemplateSyntaxException>(() => ChatTemplate.Parse("{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}"));
+        Assert.Throws<TemplateSyntaxException>(() => ChatTemplate.Parse(string.Concat(Enumerable.Repeat("{% if true %}", 5000))));
+    }
+
+    [Fact]
+    public void RunawayMacroRecursionRaisesRecursionError()
+    {
+        var ex = Assert.ThrowsAny<TemplateRuntimeException>(() => Render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"));
+        Assert.Contains("RecursionError", ex.Message);
+    }
+
+    [Fact]
+    public void LongOperatorChainsRenderOrFailCleanly()
+    {
+        string source = "{{ " + string.Join(" + ", Enumerable.Repeat("1", 3000)) + " }}";
+        try
+        {
+            Assert.Equal("3000", Render(source));
+        }
+        catch (TemplateRuntimeException)
+        {
+            // Acceptable on a small stack: what matters is that the process survives.
+        }
+    }
+
+    [Fact]
     public void RaiseExceptionCarriesTheTemplateMessageVerbatim()
     {
         var ex = Assert.Throws<TemplateRaisedException>(() => Render("a\n{{ raise_exception('Only user and assistant roles are supported!') }}"));

@@ -41,6 +41,8 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{{ [0,1,2,3,4,5][4:1:-2] }}", "[4, 2]")]
     [InlineData("{{ 'abc'[-1] }}{{ 'abc'[::-1] }}", "ccba")]
     [InlineData("{{ [1,2][5] is defined }}", "False")]
+    // Python strings index by code point: the emoji is one character.
+    [InlineData("{{ 'a🚆b'[1] }}|{{ 'a🚆b'[::-1] }}|{{ 'a🚆b'[-2:] }}|{{ 'a🚆b' | reverse }}|{{ 'a🚆b' | list | length }}", "🚆|b🚆a|🚆b|b🚆a|3")]
     public void Slicing(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
@@ -49,6 +51,8 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{{ [\"it's\"] }}", "[\"it's\"]")]
     [InlineData("{{ ['a\\nb'] }}", "['a\\nb']")]
     [InlineData("{{ ('a', 1) }}{{ (1,) }}", "('a', 1)(1,)")]
+    [InlineData("{{ ['Zürich 🚆', 'zero\u200bwidth', 'bell\x07'] }}", "['Zürich 🚆', 'zero\\u200bwidth', 'bell\\x07']")]
+    [InlineData("{{ '🚆ab' | length }}", "3")]
     [InlineData("{{ 1e-5 }} {{ 1e16 }} {{ 123456789.0 }} {{ 0.0001 }} {{ 1250.5 }}", "1e-05 1e+16 123456789.0 0.0001 1250.5")]
     [InlineData("{{ 10 / 4 }} {{ 10 / 5 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** 10 }}", "2.5 2.0 3 -4 2 1024")]
     [InlineData("{{ 'a' ~ 1 ~ none ~ missing ~ 2.0 }}", "a1None2.0")]
@@ -73,6 +77,11 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}", "321")]
     [InlineData("{% macro m(x) %}{{ x is defined }}{% endmacro %}{{ m() }}{{ m(1) is string }}", "FalseTrue")]
     [InlineData("{% set top = 'T' %}{% macro m() %}{{ top }}{% endmacro %}{{ m() }}", "T")]
+    [InlineData("{% macro each(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(x) each([1, 2]) %}<{{ x }}>{% endcall %}", "<1><2>")]
+    [InlineData("{% macro m() %}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, k='v') }}", "(1, 2){'k': 'v'}")]
+    [InlineData("{% filter upper %}abc{{ 'd' }}{% endfilter %}", "ABCD")]
+    [InlineData("{% for n in [{'v': 1, 'c': [{'v': 2, 'c': []}]}] recursive %}{{ n.v }}{{ loop.depth }}{{ loop(n.c) }}{% endfor %}", "1122")]
+    [InlineData("{% generation %}kept{% endgeneration %}", "kept")]
     public void Macros(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]

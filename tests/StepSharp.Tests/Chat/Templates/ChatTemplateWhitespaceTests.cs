@@ -33,6 +33,9 @@ public sealed class ChatTemplateWhitespaceTests
     // Template text is not unescaped: a backslash-n in text stays two characters.
     [InlineData("x\\ny", "x\\ny")]
     [InlineData("{% raw %}{{ not evaluated }}{% endraw %}", "{{ not evaluated }}")]
+    // Jinja's raw_begin rule has no trim_blocks suffix, but endraw is trimmed and lstripped like any block.
+    [InlineData("{% raw %}\nx\n   {% endraw %}\ny", "\nx\ny")]
+    [InlineData("{% raw -%}\n  x {%- endraw %}", "x")]
     public void MatchesJinja2WhitespaceRules(string source, string expected)
     {
         Assert.Equal(expected, Render(source));
