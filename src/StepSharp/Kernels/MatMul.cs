@@ -1,18 +1,30 @@
-using System.Numerics.Tensors;
+using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
 
 namespace StepSharp.Kernels;
 
 /// <summary>
-/// y = x · Wᵀ for a block of weight rows: <c>y[t, r] = dot(W[rowStart + r], x[t])</c> for t &lt; n tokens.
-/// One call serves both decode (n = 1, a matrix-vector product) and prefill (n &gt; 1: each weight row is
-/// decoded once and reused for every token while it is in cache). Rows are split among the pool's threads.
-/// Quantized rows are dequantized into a per-thread scratch row and dotted in F32, which is exactly the
-/// "dequantize then F32" reference computation (testdata q8_0-deq-f32).
+/// y = x · Wᵀ for a block of weight rows: <c>y[t, r] = dot(W[rowStart + r], x[t])</c> for t &lt; n tokens,
+/// with the weights used in place (mapped GGUF memory) and never dequantized to a row buffer.
+/// <list type="bullet">
+/// <item>Decode (fewer tokens than a micro-tile is wide): rows are split among the pool's threads and each row
+/// is streamed once through its fused dot-product kernel (<see cref="RowDot"/>); this is bound by memory
+/// bandwidth, so the kernels only have to decode faster than DRAM delivers.</item>
+/// <item>Prefill: rows are taken four at a time and K in panels of <see cref="PanelValues"/>; a panel of the
+/// four rows is decoded once into an L1 tile (F32 rows are used directly) and applied to every token by the
+/// 4-row register micro-kernel (<see cref="MatMulTile"/>), so decoding is amortised over all tokens and the
+/// inner loop is bound by FMA throughput.</item>
+/// </list>
+/// Results equal the "dequantize then F32" reference up to the order of additions (testdata q8_0-deq-f32).
+/// Types without a fused kernel fall back to <see cref="DequantizingMatMul"/>.
 /// </summary>
 public static unsafe class MatMul
 {
-    private const int MinRowsPerChunk = 16;
+    /// <summary>K-panel length: a 4-row tile is 16 KB and a token's slice 4 KB, both L1-resident; a multiple of 256 (K-quant blocks).</summary>
+    public const int PanelValues = 1024;
+
+    private const int MinRowsPerDecodeChunk = 16;
+    private const int RowsPerPrefillChunk = 4 * MatMulTile.Rows;
 
     [ThreadStatic] private static MatMulJob? t_job;
 
@@ -21,81 +33,137 @@ public static unsafe class MatMul
     /// <param name="rows">Number of weight rows = outputs per token.</param>
     /// <param name="x">n input vectors, row-major [n, Ne0].</param>
     /// <param name="y">n output vectors, row-major [n, rows].</param>
-    public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y)
+    public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y) =>
+        Compute(pool, weights, rowStart, rows, x, n, y, KernelIsa.Current);
+
+    /// <summary>As <see cref="Compute(KernelThreadPool, in TensorView, long, int, ReadOnlySpan{float}, int, Span{float})"/> on a given tier.</summary>
+    public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y, Isa isa)
     {
+        if (!RowDot.Supports(weights.Type))
+        {
+            DequantizingMatMul.Compute(pool, weights, rowStart, rows, x, n, y);
+            return;
+        }
+        if (!KernelIsa.IsSupported(isa)) throw new PlatformNotSupportedException($"this machine supports kernels up to {KernelIsa.Best}, not {isa}");
         long inputs = weights.Ne0;
         if (rowStart < 0 || rowStart + rows > weights.RowCount)
             throw new ArgumentOutOfRangeException(nameof(rows), $"rows {rowStart}..{rowStart + rows} outside tensor '{weights.Name}' with {weights.RowCount} rows");
         if (x.Length < n * inputs) throw new ArgumentException($"input holds {x.Length} values, {n}×{inputs} needed for '{weights.Name}'");
         if (y.Length < n * rows) throw new ArgumentException($"output holds {y.Length} values, {n}×{rows} needed for '{weights.Name}'");
+        if (rows <= 0 || n <= 0) return;
 
         var job = t_job ??= new MatMulJob();
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            job.Weights = weights;
-            job.RowStart = rowStart;
+            job.Type = weights.Type;
+            job.Isa = isa;
+            job.Base = weights.Data + rowStart * weights.RowByteLength;
+            job.RowBytes = weights.RowByteLength;
             job.Rows = rows;
             job.Inputs = (int)inputs;
             job.X = px;
             job.Y = py;
             job.N = n;
-            int chunks = Math.Max(1, Math.Min((rows + MinRowsPerChunk - 1) / MinRowsPerChunk, pool.ThreadCount * 8));
-            job.RowsPerChunk = (rows + chunks - 1) / chunks;
+            job.Kernel = RowDot.Kernel(weights.Type);
+            job.Tiled = MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa);
+            if (job.Tiled)
+            {
+                job.RowsPerChunk = RowsPerPrefillChunk;
+            }
+            else
+            {
+                // A few chunks per thread so a thread slowed by a neighbour does not hold up the others.
+                int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
+                job.RowsPerChunk = (rows + chunks - 1) / chunks;
+            }
             pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
             job.X = null;
             job.Y = null;
+            job.Base = null;
         }
-    }
-
-    /// <summary>Dot product of weight row <paramref name="row"/> with <paramref name="x"/> (scalar-per-call helper for routers and tests).</summary>
-    public static float RowDot(in TensorView weights, long row, ReadOnlySpan<float> x)
-    {
-        if (weights.Type == GgmlType.F32)
-            return TensorPrimitives.Dot(new ReadOnlySpan<float>(weights.Data + row * weights.RowByteLength, (int)weights.Ne0), x);
-        Span<float> scratch = MatMulJob.Scratch((int)weights.Ne0);
-        weights.DequantizeRow(row, scratch);
-        return TensorPrimitives.Dot(scratch, x);
     }
 
     private sealed class MatMulJob : IParallelJob
     {
-        public TensorView Weights;
-        public long RowStart;
+        public GgmlType Type;
+        public Isa Isa;
+        public byte* Base;
+        public long RowBytes;
         public int Rows, Inputs, N, RowsPerChunk;
+        public bool Tiled;
         public float* X, Y;
+        public delegate*<Isa, byte*, float*, int, float> Kernel;
 
-        [ThreadStatic] private static float[]? t_scratch;
-
-        public static Span<float> Scratch(int length)
-        {
-            var s = t_scratch;
-            if (s is null || s.Length < length) t_scratch = s = new float[length];
-            return s.AsSpan(0, length);
-        }
+        [ThreadStatic] private static float[]? t_tile;
 
         public void Execute(int chunk)
         {
             int r0 = chunk * RowsPerChunk;
             int r1 = Math.Min(Rows, r0 + RowsPerChunk);
-            int inputs = Inputs;
-            bool isF32 = Weights.Type == GgmlType.F32;
-            Span<float> scratch = isF32 ? default : Scratch(inputs);
+            if (Tiled) ExecuteTiled(r0, r1);
+            else ExecuteRows(r0, r1);
+        }
+
+        private void ExecuteRows(int r0, int r1)
+        {
             for (int r = r0; r < r1; r++)
             {
-                long row = RowStart + r;
-                ReadOnlySpan<float> w;
-                if (isF32)
-                {
-                    w = new ReadOnlySpan<float>(Weights.Data + row * Weights.RowByteLength, inputs);
-                }
-                else
-                {
-                    Weights.DequantizeRow(row, scratch);
-                    w = scratch;
-                }
+                byte* row = Base + r * RowBytes;
                 for (int t = 0; t < N; t++)
-                    Y[(long)t * Rows + r] = TensorPrimitives.Dot(w, new ReadOnlySpan<float>(X + (long)t * inputs, inputs));
+                    Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, Inputs);
+            }
+        }
+
+        private void ExecuteTiled(int r0, int r1)
+        {
+            float[] tile = t_tile ??= GC.AllocateUninitializedArray<float>(MatMulTile.Rows * PanelValues, pinned: true);
+            int tokensPerTile = MatMulTile.Tokens(Isa);
+            bool direct = Type == GgmlType.F32;
+            fixed (float* tp = tile)
+            {
+                for (int q = r0; q < r1; q += MatMulTile.Rows)
+                {
+                    int quadRows = Math.Min(MatMulTile.Rows, r1 - q);
+                    for (int t = 0; t < N; t++)
+                        new Span<float>(Y + (long)t * Rows + q, quadRows).Clear();
+                    for (int k0 = 0; k0 < Inputs; k0 += PanelValues)
+                    {
+                        int len = Math.Min(PanelValues, Inputs - k0);
+                        float* w;
+                        long wStride;
+                        if (direct)
+                        {
+                            w = (float*)(Base + q * RowBytes) + k0;
+                            wStride = RowBytes / sizeof(float);
+                        }
+                        else
+                        {
+                            for (int r = 0; r < quadRows; r++)
+                                WeightPanel.Decode(Type, Base + (q + r) * RowBytes, k0, len, tp + r * len, Isa);
+                            w = tp;
+                            wStride = len;
+                        }
+                        ApplyPanel(w, wStride, quadRows, k0, len, q, tokensPerTile);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Adds one panel's contribution for all tokens: full tiles through the micro-kernel, edges one dot at a time.</summary>
+        private void ApplyPanel(float* w, long wStride, int quadRows, int k0, int len, int q, int tokensPerTile)
+        {
+            int t = 0;
+            if (quadRows == MatMulTile.Rows)
+            {
+                for (; t + tokensPerTile <= N; t += tokensPerTile)
+                    MatMulTile.Accumulate(Isa, w, wStride, X + (long)t * Inputs + k0, Inputs, len, Y + (long)t * Rows + q, Rows);
+            }
+            for (; t < N; t++)
+            {
+                float* xt = X + (long)t * Inputs + k0;
+                for (int r = 0; r < quadRows; r++)
+                    Y[(long)t * Rows + q + r] += FloatDot.F32(Isa, (byte*)(w + r * wStride), xt, len);
             }
         }
     }

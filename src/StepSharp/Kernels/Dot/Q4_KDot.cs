@@ -1,0 +1,97 @@
+using System.Runtime.Intrinsics;
+
+namespace StepSharp.Kernels.Dot;
+
+/// <summary>
+/// dot(Q4_K row, x), dequantization fused (spec gguf-format.md §3.2: a 256-value super-block of eight
+/// 32-value sub-blocks; value = (d·sc_j)·n − (dmin·m_j), each 32-byte group holds two sub-blocks, low
+/// nibbles first). Per sub-block Σ (d1·n − m1)·x = d1·Σ n·x − m1·Σ x: the nibbles are widened and dotted
+/// unscaled, and the scale and the min are applied once per 32 values.
+/// </summary>
+internal static unsafe class Q4_KDot
+{
+    private const int BlockValues = 256, BlockBytes = 144;
+
+    public static float Dot(Isa isa, byte* row, float* x, int n) => isa switch
+    {
+        Isa.Avx512 => Avx512(row, x, n),
+        Isa.Avx2 => Avx2(row, x, n),
+        _ => Scalar(row, x, n),
+    };
+
+    public static float Avx512(byte* row, float* x, int n)
+    {
+        byte* sm = stackalloc byte[16];
+        // Separate accumulators for even and odd sub-blocks and for the mins keep four independent FMA chains.
+        Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
+        Vector512<float> minLo = Vector512<float>.Zero, minHi = Vector512<float>.Zero;
+        Vector256<byte> mask = Vector256.Create((byte)15);
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p = row + b * BlockBytes;
+            float* xb = x + b * BlockValues;
+            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            Widen.KScales(p + 4, sm);
+            for (int c = 0; c < 4; c++)
+            {
+                Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
+                float* xc = xb + 64 * c;
+                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c]), Widen.Dot32(q & mask, xc), accLo);
+                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                minLo = Vector512.FusedMultiplyAdd(Vector512.Create(dmin * sm[8 + 2 * c]), Widen.Sum32(xc), minLo);
+                minHi = Vector512.FusedMultiplyAdd(Vector512.Create(dmin * sm[9 + 2 * c]), Widen.Sum32(xc + 32), minHi);
+            }
+        }
+        return Vector512.Sum((accLo + accHi) - (minLo + minHi));
+    }
+
+    public static float Avx2(byte* row, float* x, int n)
+    {
+        byte* sm = stackalloc byte[16];
+        Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
+        Vector256<float> minLo = Vector256<float>.Zero, minHi = Vector256<float>.Zero;
+        Vector256<byte> mask = Vector256.Create((byte)15);
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p = row + b * BlockBytes;
+            float* xb = x + b * BlockValues;
+            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            Widen.KScales(p + 4, sm);
+            for (int c = 0; c < 4; c++)
+            {
+                Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
+                float* xc = xb + 64 * c;
+                accLo = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c]), Widen.Dot32Avx2(q & mask, xc), accLo);
+                accHi = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c + 1]), Widen.Dot32Avx2(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                minLo = Vector256.FusedMultiplyAdd(Vector256.Create(dmin * sm[8 + 2 * c]), Widen.Sum32Avx2(xc), minLo);
+                minHi = Vector256.FusedMultiplyAdd(Vector256.Create(dmin * sm[9 + 2 * c]), Widen.Sum32Avx2(xc + 32), minHi);
+            }
+        }
+        return Vector256.Sum((accLo + accHi) - (minLo + minHi));
+    }
+
+    /// <summary>The plain reference: the formula of spec §3.2, one value at a time.</summary>
+    public static float Scalar(byte* row, float* x, int n)
+    {
+        byte* sm = stackalloc byte[16];
+        float sum = 0;
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p = row + b * BlockBytes;
+            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            Widen.KScales(p + 4, sm);
+            for (int j = 0; j < 8; j++)
+            {
+                float d1 = d * sm[j], m1 = dmin * sm[8 + j];
+                byte* qs = p + 16 + 32 * (j / 2);
+                float* xj = x + b * BlockValues + 32 * j;
+                for (int l = 0; l < 32; l++)
+                {
+                    int q = (j & 1) == 0 ? qs[l] & 15 : qs[l] >> 4;
+                    sum += (d1 * q - m1) * xj[l];
+                }
+            }
+        }
+        return sum;
+    }
+}

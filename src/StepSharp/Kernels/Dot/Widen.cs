@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace StepSharp.Kernels.Dot;
+
+/// <summary>
+/// Small building blocks shared by the fused dot kernels: integer lanes widened to f32, fp16 scales
+/// read without <see cref="Half"/>'s software conversion (a few ns each, which would cost more than a
+/// whole Q8_0 block), horizontal sums.
+/// </summary>
+internal static unsafe class Widen
+{
+    /// <summary>2¹¹²: the exponent-bias difference between binary16 (15) and binary32 (127).</summary>
+    private const float TwoPow112 = 5.192296858534828E+33f;
+
+    /// <summary>
+    /// IEEE binary16 at <paramref name="p"/> widened exactly to f32. Shifting the 15 magnitude bits into f32
+    /// position and multiplying by 2¹¹² rebiases the exponent (and normalises subnormals) in one exact
+    /// multiplication; only Inf/NaN need their exponent forced to all-ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Half(byte* p)
+    {
+        uint h = *(ushort*)p;
+        uint magnitude = (h & 0x7fff) << 13;
+        float f = BitConverter.UInt32BitsToSingle(magnitude) * TwoPow112;
+        uint bits = (h & 0x7c00) == 0x7c00 ? magnitude | 0x7f800000 : BitConverter.SingleToUInt32Bits(f);
+        return BitConverter.UInt32BitsToSingle(bits | (h & 0x8000) << 16);
+    }
+
+    /// <summary>bfloat16 at <paramref name="p"/>: the top half of an f32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float BFloat16(byte* p) => BitConverter.UInt32BitsToSingle((uint)*(ushort*)p << 16);
+
+    /// <summary>16 signed bytes → 16 floats (vpmovsxbd + vcvtdq2ps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SBytes512(Vector128<sbyte> v) => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(v));
+
+    /// <summary>16 unsigned bytes → 16 floats (vpmovzxbd + vcvtdq2ps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Bytes512(Vector128<byte> v) => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(v));
+
+    /// <summary>The low 8 signed bytes → 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SBytes256(Vector128<sbyte> v) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(v));
+
+    /// <summary>The low 8 unsigned bytes → 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Bytes256(Vector128<byte> v) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(v));
+
+    /// <summary>The high 8 bytes of a 128-bit vector moved to the low half (for the second <see cref="Bytes256"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> High8<T>(Vector128<T> v) where T : unmanaged => Sse2.ShiftRightLogical128BitLane(v.AsByte(), 8).As<byte, T>();
+
+    /// <summary>
+    /// 16 fp16 values → 16 floats with integer ops (.NET 10 exposes no 512-bit vcvtph2ps): the same
+    /// exact rebias-by-multiplication as <see cref="Half"/>, lane-wise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Halves512(Vector256<ushort> h)
+    {
+        Vector512<uint> u = Avx512F.ConvertToVector512UInt32(h);
+        Vector512<uint> magnitude = (u & Vector512.Create(0x7fffu)) << 13;
+        Vector512<float> f = magnitude.AsSingle() * Vector512.Create(TwoPow112);
+        Vector512<uint> special = Vector512.Equals(u & Vector512.Create(0x7c00u), Vector512.Create(0x7c00u));
+        Vector512<uint> bits = Vector512.ConditionalSelect(special, magnitude | Vector512.Create(0x7f800000u), f.AsUInt32());
+        return (bits | (u & Vector512.Create(0x8000u)) << 16).AsSingle();
+    }
+
+    /// <summary>8 fp16 values → 8 floats, the integer way of <see cref="Halves512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Halves256(Vector128<ushort> h)
+    {
+        Vector256<uint> u = Avx2.ConvertToVector256Int32(h).AsUInt32();
+        Vector256<uint> magnitude = (u & Vector256.Create(0x7fffu)) << 13;
+        Vector256<float> f = magnitude.AsSingle() * Vector256.Create(TwoPow112);
+        Vector256<uint> special = Vector256.Equals(u & Vector256.Create(0x7c00u), Vector256.Create(0x7c00u));
+        Vector256<uint> bits = Vector256.ConditionalSelect(special, magnitude | Vector256.Create(0x7f800000u), f.AsUInt32());
+        return (bits | (u & Vector256.Create(0x8000u)) << 16).AsSingle();
+    }
+
+    /// <summary>Σ v[i]·x[i] over 32 unsigned byte values, as 16 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Dot32(Vector256<byte> v, float* x) =>
+        Vector512.FusedMultiplyAdd(Bytes512(v.GetUpper()), Vector512.Load(x + 16), Bytes512(v.GetLower()) * Vector512.Load(x));
+
+    /// <summary>Σ v[i]·x[i] over 32 unsigned byte values, as 8 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Dot32Avx2(Vector256<byte> v, float* x)
+    {
+        Vector128<byte> lo = v.GetLower(), hi = v.GetUpper();
+        Vector256<float> s0 = Bytes256(lo) * Vector256.Load(x);
+        Vector256<float> s1 = Bytes256(High8(lo)) * Vector256.Load(x + 8);
+        s0 = Vector256.FusedMultiplyAdd(Bytes256(hi), Vector256.Load(x + 16), s0);
+        s1 = Vector256.FusedMultiplyAdd(Bytes256(High8(hi)), Vector256.Load(x + 24), s1);
+        return s0 + s1;
+    }
+
+    /// <summary>Σ x[i] over 32 floats, as 16 partial sums (the "min" term of the K-quants).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sum32(float* x) => Vector512.Load(x) + Vector512.Load(x + 16);
+
+    /// <summary>Σ x[i] over 32 floats, as 8 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sum32Avx2(float* x) =>
+        (Vector256.Load(x) + Vector256.Load(x + 8)) + (Vector256.Load(x + 16) + Vector256.Load(x + 24));
+
+    /// <summary>
+    /// Unpacks the 12-byte K-quant scale field (spec gguf-format.md §3.2 "Q4_K", see KScales6) into
+    /// scales[0..8) and mins[8..16) of <paramref name="dst"/>, four values per 32-bit operation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void KScales(byte* s, byte* dst)
+    {
+        uint a = *(uint*)s, b = *(uint*)(s + 4), c = *(uint*)(s + 8);
+        ((uint*)dst)[0] = a & 0x3f3f3f3f;
+        ((uint*)dst)[1] = (c & 0x0f0f0f0f) | ((a >> 6) & 0x03030303) << 4;
+        ((uint*)dst)[2] = b & 0x3f3f3f3f;
+        ((uint*)dst)[3] = ((c >> 4) & 0x0f0f0f0f) | ((b >> 6) & 0x03030303) << 4;
+    }
+}
