@@ -1,1 +1,1 @@
-return 0;
+return await StepSharp.Cli.StepSharpCli.RunAsync(args);

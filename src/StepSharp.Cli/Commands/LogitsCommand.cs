@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace StepSharp.Cli.Commands;
+
+/// <summary>
+/// <c>stepsharp logits</c>: the full logits row of every position of a token sequence, as JSON
+/// <c>{"tokens":[...],"logits":[[...],...]}</c>. Conformance tools depend on this exact format.
+/// </summary>
+internal static class LogitsCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var tokens = new Option<string>("--tokens") { Description = "comma-separated token ids, e.g. 1,2,3", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "JSON file to write", Required = true };
+        var mode = new Option<string>("--mode") { Description = "batch: the whole sequence in one prefill; seq: one token at a time", DefaultValueFactory = _ => "batch" };
+        mode.AcceptOnlyFromAmong("batch", "seq");
+        var threads = CommonOptions.Threads();
+
+        var command = new Command("logits", "write the logits of every position of a token sequence to JSON") { model, tokens, output, mode, threads };
+        command.SetAction((parse, cancellation) => CliErrors.Guard(() =>
+        {
+            int[] ids = ParseTokens(parse.GetValue(tokens)!);
+            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
+            var m = loaded.Model;
+            int V = m.VocabSize;
+            var logits = new float[ids.Length * V];
+            bool batch = parse.GetValue(mode) == "batch";
+            using (var state = m.CreateState(ids.Length, batch ? ids.Length : 1))
+            {
+                if (batch) m.Forward(state, ids, logits, allPositions: true);
+                else for (int t = 0; t < ids.Length; t++) m.Forward(state, ids.AsSpan(t, 1), logits.AsSpan(t * V, V));
+            }
+            using (var stream = File.Create(parse.GetValue(output)!))
+            using (var json = new Utf8JsonWriter(stream))
+            {
+                json.WriteStartObject();
+                json.WriteStartArray("tokens");
+                foreach (int id in ids) json.WriteNumberValue(id);
+                json.WriteEndArray();
+                json.WriteStartArray("logits");
+                for (int t = 0; t < ids.Length; t++)
+                {
+                    json.WriteStartArray();
+                    for (int i = 0; i < V; i++) json.WriteNumberValue(logits[t * V + i]); // shortest round-trip form
+                    json.WriteEndArray();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            Console.Error.WriteLine($"wrote {ids.Length}×{V} logits ({parse.GetValue(mode)}) to {parse.GetValue(output)}");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    internal static int[] ParseTokens(string text)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new ArgumentException("--tokens is empty; give comma-separated ids such as 1,2,3");
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
+                throw new ArgumentException($"--tokens: '{parts[i]}' (item {i + 1}) is not a token id");
+        return ids;
+    }
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using StepSharp.Inference;
+using StepSharp.Kernels;
+
+namespace StepSharp.Cli;
+
+/// <summary>Options shared by the commands that load a model.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Model(bool required = false) => new("--model", "-m")
+    {
+        Description = required ? "GGUF model file" : "GGUF model file (default: the built-in random-weight demo model)",
+        Required = required,
+    };
+
+    public static Option<int> Threads() => new("--threads", "-t")
+    {
+        Description = "kernel threads (default: all cores)",
+        DefaultValueFactory = _ => KernelThreadPool.DefaultThreadCount,
+    };
+
+    public static Option<int> Context(int defaultValue = 4096) => new("--ctx", "-c")
+    {
+        Description = "context length in tokens",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    /// <summary>Loads the model at <paramref name="path"/>, or the built-in demo model when null.</summary>
+    public static LoadedModel Load(string? path, int threads)
+    {
+        if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
+        return path is null ? DemoModel.Load(threads) : LoadedModel.Open(path, threads);
+    }
+}
