@@ -131,6 +131,18 @@ public static class Step35RandomModel
         w.Add("tokenizer.ggml.bos_token_id", 256u);
         w.Add("tokenizer.ggml.eos_token_id", 257u);
         w.Add("tokenizer.ggml.add_bos_token", true);
+        w.Add("tokenizer.chat_template", DemoChatTemplate);
+    }
+
+    /// <summary>Our own Step 3.5-format chat template (Resources/demo-chat-template.jinja), written into generated models.</summary>
+    public static string DemoChatTemplate { get; } = ReadResource("StepSharp.demo-chat-template.jinja");
+
+    private static string ReadResource(string name)
+    {
+        using var stream = typeof(Step35RandomModel).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"embedded resource '{name}' is missing from the build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     private static float[] PerLayer(float[] values, int layers)
