@@ -59,6 +59,25 @@ public class Step35OutputParserStreamingTests
     }
 
     [Fact]
+    public void EndThinkAfterACallThatEndedReasoningIsContent()
+    {
+        // README rule 1.2: reasoning ended at <tool_call>; a later </think> is ordinary content text.
+        var r = Parse("r\n<tool_call><function=bash><parameter=command>ls</parameter></function></tool_call>\n</think>\nok", CodingTools());
+        Assert.Equal("r", r.ReasoningContent);
+        Assert.Equal("</think>\nok", r.Content);
+        Assert.Single(r.ToolCalls);
+    }
+
+    [Fact]
+    public void FunctionTagWithoutSeparatorIsRepairedOnlyForDeclaredTools()
+    {
+        var r = Parse("</think>\n<tool_call><functionbash><parameter=command>pwd</parameter></function></tool_call>"
+                      + "<tool_call><function other><parameter=x>1</parameter></function></tool_call>", CodingTools());
+        AssertArguments("""{"command":"pwd"}""", Assert.Single(r.ToolCalls));
+        Assert.Equal("<tool_call><function other><parameter=x>1</parameter></function></tool_call>", r.Content);
+    }
+
+    [Fact]
     public void RepeatedKeyLastWins()
     {
         // Streamed fragments cannot be taken back, so the stream carries both keys (JSON.parse keeps the last);
