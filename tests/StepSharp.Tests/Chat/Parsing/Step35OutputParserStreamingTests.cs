@@ -138,6 +138,24 @@ public class Step35OutputParserStreamingTests
     }
 
     [Fact]
+    public void DeltaToolCallsViewMergesStartAndFragmentsPerCall()
+    {
+        var parser = ModelOutputParsers.Create("step35", CodingTools());
+        var first = parser.Push("</think>\nHi<tool_call><function=bash><parameter=command>ls</parameter></function></tool_call><tool_call><function=bash><parameter=com");
+        Assert.Equal("Hi", first.Content);
+        var calls = first.ToolCalls;
+        Assert.Equal(2, calls.Count);
+        Assert.Equal((0, "bash", "{\"command\": \"ls\"}"), (calls[0].Index, calls[0].Name, calls[0].Arguments));
+        Assert.Equal((1, "bash", "{"), (calls[1].Index, calls[1].Name, calls[1].Arguments));
+        Assert.NotNull(calls[1].Id);
+        var second = parser.Push("mand>pwd</parameter></function></tool_call>");
+        var more = Assert.Single(second.ToolCalls);
+        Assert.Equal((1, null, null), (more.Index, more.Id, more.Name)); // id and name only where the call starts
+        Assert.Equal("\"command\": \"pwd\"}", more.Arguments);
+        Assert.Equal(parser.Result.ToolCalls[1].ArgumentsJson, calls[1].Arguments + more.Arguments);
+    }
+
+    [Fact]
     public void StringValueThatIsNullIsNotStreamedAsAString()
     {
         var r = Parse("</think>\n<tool_call><function=bash><parameter=command>\nNull\n</parameter><parameter=flag>0</parameter></function></tool_call>", CodingTools());
