@@ -15,6 +15,7 @@ namespace StepSharp.Inference.Sampling;
 /// </list>
 /// The logits are modified in place by steps 1–2. The sampler owns every buffer it needs: a call allocates nothing.
 /// The random stream is our own xoshiro256**, so a seed reproduces the same draws on every platform.
+/// One sampler serves one sequence at a time (it is not thread-safe).
 /// </summary>
 public sealed partial class Sampler
 {

@@ -205,6 +205,17 @@ public class Step35OutputParserStreamingTests
     }
 
     [Fact]
+    public void OneShotParseEqualsStreamingResult()
+    {
+        const string raw = "think\n</think>\nok\n<tool_call>\n<function=bash>\n<parameter=timeout>\n7\n</parameter>\n</function>\n</tool_call>";
+        var once = ModelOutputParsers.Parse("step35", raw, CodingTools());
+        var streamed = Parse(raw, CodingTools());
+        Assert.Equal(("think", "ok"), (once.ReasoningContent, once.Content));
+        Assert.Equal(streamed.ToolCalls[0].ArgumentsJson, once.ToolCalls[0].ArgumentsJson);
+        Assert.Equal("""{"timeout": 7}""", once.ToolCalls[0].ArgumentsJson);
+    }
+
+    [Fact]
     public void MisuseIsReportedClearly()
     {
         Assert.Throws<ArgumentException>(() => ModelOutputParsers.Create("qwen9", null));
