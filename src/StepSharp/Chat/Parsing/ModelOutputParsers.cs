@@ -16,4 +16,14 @@ public static class ModelOutputParsers
         "step35" => new Step35OutputParser(new ToolSchemaSet(tools), thinkingOpenedInPrompt),
         _ => throw new ArgumentException($"Unknown model output format '{format}'; known: {string.Join(", ", Formats)}.", nameof(format)),
     };
+
+    /// <summary>Parses a complete (non-streamed) completion in one go.</summary>
+    public static ParsedOutput Parse(string format, string raw, JsonArray? tools, bool thinkingOpenedInPrompt = true)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        var parser = Create(format, tools, thinkingOpenedInPrompt);
+        parser.Push(raw);
+        parser.Finish();
+        return parser.Result;
+    }
 }

@@ -13,6 +13,12 @@ public enum ParserEventKind
     ToolCallArguments,
 }
 
+/// <summary>
+/// One tool call's part of a delta, shaped like an OpenAI streaming <c>delta.tool_calls[i]</c>: id and name are set
+/// in the delta where the call starts, <see cref="Arguments"/> is the next fragment of the arguments JSON.
+/// </summary>
+public sealed record ToolCallDelta(int Index, string? Id, string? Name, string Arguments);
+
 /// <summary>One piece of parser output, in output order.</summary>
 public readonly record struct ParserEvent(ParserEventKind Kind, string Text, int ToolCallIndex = -1, string? ToolCallId = null, string? ToolCallName = null);
 
@@ -36,6 +42,33 @@ public sealed class ParserDelta
 
     /// <summary>All content text of this delta, or null when there is none.</summary>
     public string? Content => Concat(ParserEventKind.Content);
+
+    /// <summary>Tool-call starts and argument fragments of this delta, merged per call index in order of first appearance.</summary>
+    public IReadOnlyList<ToolCallDelta> ToolCalls
+    {
+        get
+        {
+            var calls = new List<ToolCallDelta>();
+            foreach (var e in Events)
+            {
+                if (e.Kind is not (ParserEventKind.ToolCallStart or ParserEventKind.ToolCallArguments)) continue;
+                int at = calls.FindIndex(c => c.Index == e.ToolCallIndex);
+                if (at < 0)
+                {
+                    calls.Add(new ToolCallDelta(e.ToolCallIndex, e.ToolCallId, e.ToolCallName, e.Text));
+                    continue;
+                }
+                var merged = calls[at];
+                calls[at] = merged with
+                {
+                    Id = merged.Id ?? e.ToolCallId,
+                    Name = merged.Name ?? e.ToolCallName,
+                    Arguments = merged.Arguments + e.Text,
+                };
+            }
+            return calls;
+        }
+    }
 
     private string? Concat(ParserEventKind kind)
     {

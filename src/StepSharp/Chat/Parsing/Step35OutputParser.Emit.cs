@@ -2,6 +2,28 @@ namespace StepSharp.Chat.Parsing;
 
 public sealed partial class Step35OutputParser
 {
+    private StreamingToolCall CurrentCall => _calls[^1];
+
+    private void BeginCall(string name, bool bare)
+    {
+        int index = _calls.Count;
+        string id = _newToolCallId();
+        _events.Add(new ParserEvent(ParserEventKind.ToolCallStart, "", index, id, name));
+        _calls.Add(new StreamingToolCall(index, id, name, _tools, fragment => Emit(ParserEventKind.ToolCallArguments, fragment, index)));
+        _bare = bare;
+        _state = State.FunctionBody;
+    }
+
+    /// <summary>Consumes through a closing &lt;/tool_call&gt; and returns to content (its next newline belongs to the call).</summary>
+    private void EndOfCallMarkup(int consumed)
+    {
+        if (_calls.Count > 0) CurrentCall.Close();
+        _at += consumed;
+        _blockHasCall = false;
+        _dropLeadingNewline = true;
+        _state = State.Content;
+    }
+
     private void EmitReasoning(ReadOnlySpan<char> text)
     {
         if (text.IsEmpty) return;

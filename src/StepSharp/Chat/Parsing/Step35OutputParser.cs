@@ -367,28 +367,6 @@ public sealed partial class Step35OutputParser : IModelOutputParser
         return true;
     }
 
-    private StreamingToolCall CurrentCall => _calls[^1];
-
-    private void BeginCall(string name, bool bare)
-    {
-        int index = _calls.Count;
-        string id = _newToolCallId();
-        _events.Add(new ParserEvent(ParserEventKind.ToolCallStart, "", index, id, name));
-        _calls.Add(new StreamingToolCall(index, id, name, _tools, fragment => Emit(ParserEventKind.ToolCallArguments, fragment, index)));
-        _bare = bare;
-        _state = State.FunctionBody;
-    }
-
-    /// <summary>Consumes through a closing &lt;/tool_call&gt; and returns to content (its next newline belongs to the call).</summary>
-    private void EndOfCallMarkup(int consumed)
-    {
-        if (_calls.Count > 0) CurrentCall.Close();
-        _at += consumed;
-        _blockHasCall = false;
-        _dropLeadingNewline = true;
-        _state = State.Content;
-    }
-
     /// <summary>Drops the one newline owed to preceding markup; false when that cannot be decided yet.</summary>
     private bool TryDropLeadingNewline(bool final)
     {

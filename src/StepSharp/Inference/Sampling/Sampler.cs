@@ -15,15 +15,10 @@ namespace StepSharp.Inference.Sampling;
 /// </list>
 /// The logits are modified in place by steps 1–2. The sampler owns every buffer it needs: a call allocates nothing.
 /// The random stream is our own xoshiro256**, so a seed reproduces the same draws on every platform.
+/// One sampler serves one sequence at a time (it is not thread-safe).
 /// </summary>
-public sealed class Sampler
+public sealed partial class Sampler
 {
-    /// <summary>
-    /// Without top-k, top-p first looks only at logits within this distance of the best one (each of the
-    /// others holds less than e^-20 of the best token's mass); if those do not reach the nucleus mass, all are taken.
-    /// </summary>
-    private const float NucleusWindow = 20f;
-
     private readonly SamplingOptions _options;
     private readonly int[] _biasIds;
     private readonly float[] _biasValues;
@@ -31,6 +26,7 @@ public sealed class Sampler
     private readonly int[] _candidates;      // candidate ids, best first
     private readonly float[] _scratch;       // per-token weights
     private readonly double[] _scratchDouble; // per-token weights for the nucleus mass
+    private readonly double[] _nucleusHistogram = new double[NucleusBuckets];
     private readonly int[] _topLogprobIds = new int[SamplingOptions.MaxTopLogprobs];
     private Xoshiro256StarStar _random;
 
@@ -125,123 +121,6 @@ public sealed class Sampler
             logit = logit > 0f ? logit / repetition : logit * repetition;
             logits[token] = logit - count * frequency - presence;
         }
-    }
-
-    private int Choose(ReadOnlySpan<float> logits)
-    {
-        float max = CheckedMax(logits);
-        if (_options.Temperature <= 0f) return TensorPrimitives.IndexOfMax(logits);
-
-        bool topK = _options.TopK > 0 && _options.TopK < VocabSize;
-        bool topP = _options.TopP < 1f;
-        bool minP = _options.MinP > 0f;
-        if (!topK && !topP && !minP) return DrawFromAll(logits, max);
-
-        float minPThreshold = minP ? max + MathF.Log(_options.MinP) : float.MinValue;
-        int n;
-        if (topK)
-            // min-p can only pre-filter when no top-p follows: top-p's mass must include what min-p drops later.
-            n = TopCandidates.Select(logits, _options.TopK, topP ? float.MinValue : minPThreshold, _candidates);
-        else if (topP)
-            n = TopCandidates.Select(logits, VocabSize, max - NucleusWindow, _candidates);
-        else
-            n = TopCandidates.Select(logits, VocabSize, minPThreshold, _candidates);
-
-        if (topP)
-        {
-            double mass = topK ? SumExpOfCandidates(logits, n, max) : SumExpInDouble(logits, max);
-            int nucleus = NucleusSize(logits, n, max, _options.TopP * mass);
-            if (nucleus < 0)
-            {
-                // The tail below the window holds more than 1 - p of the mass (a very flat distribution): rank everything.
-                n = TopCandidates.Select(logits, VocabSize, float.MinValue, _candidates);
-                nucleus = NucleusSize(logits, n, max, _options.TopP * mass);
-            }
-            if (nucleus > 0) n = nucleus;
-        }
-        if (minP)
-            while (n > 1 && logits[_candidates[n - 1]] < minPThreshold) n--;
-        return DrawFromCandidates(logits, n, max);
-    }
-
-    /// <summary>Smallest prefix of the sorted candidates whose mass reaches <paramref name="target"/>, or -1.</summary>
-    private int NucleusSize(ReadOnlySpan<float> logits, int n, float max, double target)
-    {
-        double cumulative = 0;
-        for (int i = 0; i < n; i++)
-        {
-            cumulative += Math.Exp(logits[_candidates[i]] - max);
-            if (cumulative >= target) return i + 1;
-        }
-        return -1;
-    }
-
-    private double SumExpOfCandidates(ReadOnlySpan<float> logits, int n, float max)
-    {
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.Exp(logits[_candidates[i]] - max);
-        return sum;
-    }
-
-    private int DrawFromCandidates(ReadOnlySpan<float> logits, int n, float max)
-    {
-        double invT = 1.0 / _options.Temperature;
-        double total = 0;
-        for (int i = 0; i < n; i++)
-        {
-            float w = (float)Math.Exp((logits[_candidates[i]] - max) * invT);
-            _scratch[i] = w;
-            total += w;
-        }
-        double u = _random.NextDouble() * total;
-        double cumulative = 0;
-        for (int i = 0; i < n; i++)
-        {
-            cumulative += _scratch[i];
-            if (u < cumulative) return _candidates[i];
-        }
-        return _candidates[n - 1]; // rounding left u at the very top
-    }
-
-    private int DrawFromAll(ReadOnlySpan<float> logits, float max)
-    {
-        double total = SumExp(logits, max, _options.Temperature); // leaves the weights in _scratch
-        double u = _random.NextDouble() * total;
-        double cumulative = 0;
-        int lastWeighted = 0;
-        for (int i = 0; i < _scratch.Length; i++)
-        {
-            float w = _scratch[i];
-            if (w == 0f) continue;
-            cumulative += w;
-            lastWeighted = i;
-            if (u < cumulative) return i;
-        }
-        return lastWeighted;
-    }
-
-    /// <summary>
-    /// Σ exp(logit − max) in double. The nucleus compares this with cumulative double sums of the best
-    /// candidates; float exp is off by an ulp (even exp(0) may come out as 1 + 2^-23), which moves the cut of a
-    /// long flat tail by hundreds of tokens.
-    /// </summary>
-    private double SumExpInDouble(ReadOnlySpan<float> logits, float max)
-    {
-        Span<double> w = _scratchDouble;
-        TensorPrimitives.ConvertChecked<float, double>(logits, w);
-        TensorPrimitives.Subtract(w, (double)max, w);
-        TensorPrimitives.Exp(w, w);
-        return TensorPrimitives.Sum<double>(w);
-    }
-
-    /// <summary>Σ exp((logit − max) / T), leaving each term in the scratch buffer.</summary>
-    private double SumExp(ReadOnlySpan<float> logits, float max, float temperature)
-    {
-        Span<float> w = _scratch;
-        TensorPrimitives.Subtract(logits, max, w);
-        if (temperature != 1f) TensorPrimitives.Multiply(w, 1f / temperature, w);
-        TensorPrimitives.Exp(w, w);
-        return TensorPrimitives.Sum<float>(w);
     }
 
     private static float CheckedMax(ReadOnlySpan<float> logits)

@@ -14,19 +14,24 @@ internal static class TopCandidates
     public static int Select(ReadOnlySpan<float> logits, int k, float threshold, Span<int> ids)
     {
         int count = 0;
+        if (k <= 0) return 0;
+        // Once the heap is full, a token must beat its worst entry; ids only grow, so a tie never does.
+        float floor = threshold;
         for (int id = 0; id < logits.Length; id++)
         {
             float v = logits[id];
-            if (!(v >= threshold)) continue; // also skips NaN
+            if (!(v >= floor)) continue; // also skips NaN
             if (count < k)
             {
                 ids[count] = id;
                 SiftUp(logits, ids, count++);
+                if (count == k) floor = MathF.Max(threshold, logits[ids[0]]);
             }
-            else if (Better(logits, id, ids[0]))
+            else if (v > logits[ids[0]])
             {
                 ids[0] = id;
                 SiftDown(logits, ids, 0, count);
+                floor = logits[ids[0]];
             }
         }
         // Heap sort: repeatedly move the worst to the end, leaving the best first.

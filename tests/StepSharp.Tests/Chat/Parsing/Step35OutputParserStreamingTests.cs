@@ -59,6 +59,25 @@ public class Step35OutputParserStreamingTests
     }
 
     [Fact]
+    public void EndThinkAfterACallThatEndedReasoningIsContent()
+    {
+        // README rule 1.2: reasoning ended at <tool_call>; a later </think> is ordinary content text.
+        var r = Parse("r\n<tool_call><function=bash><parameter=command>ls</parameter></function></tool_call>\n</think>\nok", CodingTools());
+        Assert.Equal("r", r.ReasoningContent);
+        Assert.Equal("</think>\nok", r.Content);
+        Assert.Single(r.ToolCalls);
+    }
+
+    [Fact]
+    public void FunctionTagWithoutSeparatorIsRepairedOnlyForDeclaredTools()
+    {
+        var r = Parse("</think>\n<tool_call><functionbash><parameter=command>pwd</parameter></function></tool_call>"
+                      + "<tool_call><function other><parameter=x>1</parameter></function></tool_call>", CodingTools());
+        AssertArguments("""{"command":"pwd"}""", Assert.Single(r.ToolCalls));
+        Assert.Equal("<tool_call><function other><parameter=x>1</parameter></function></tool_call>", r.Content);
+    }
+
+    [Fact]
     public void RepeatedKeyLastWins()
     {
         // Streamed fragments cannot be taken back, so the stream carries both keys (JSON.parse keeps the last);
@@ -119,6 +138,24 @@ public class Step35OutputParserStreamingTests
     }
 
     [Fact]
+    public void DeltaToolCallsViewMergesStartAndFragmentsPerCall()
+    {
+        var parser = ModelOutputParsers.Create("step35", CodingTools());
+        var first = parser.Push("</think>\nHi<tool_call><function=bash><parameter=command>ls</parameter></function></tool_call><tool_call><function=bash><parameter=com");
+        Assert.Equal("Hi", first.Content);
+        var calls = first.ToolCalls;
+        Assert.Equal(2, calls.Count);
+        Assert.Equal((0, "bash", "{\"command\": \"ls\"}"), (calls[0].Index, calls[0].Name, calls[0].Arguments));
+        Assert.Equal((1, "bash", "{"), (calls[1].Index, calls[1].Name, calls[1].Arguments));
+        Assert.NotNull(calls[1].Id);
+        var second = parser.Push("mand>pwd</parameter></function></tool_call>");
+        var more = Assert.Single(second.ToolCalls);
+        Assert.Equal((1, null, null), (more.Index, more.Id, more.Name)); // id and name only where the call starts
+        Assert.Equal("\"command\": \"pwd\"}", more.Arguments);
+        Assert.Equal(parser.Result.ToolCalls[1].ArgumentsJson, calls[1].Arguments + more.Arguments);
+    }
+
+    [Fact]
     public void StringValueThatIsNullIsNotStreamedAsAString()
     {
         var r = Parse("</think>\n<tool_call><function=bash><parameter=command>\nNull\n</parameter><parameter=flag>0</parameter></function></tool_call>", CodingTools());
@@ -165,6 +202,17 @@ public class Step35OutputParserStreamingTests
         string id = Step35OutputParser.NewOpenAiToolCallId();
         Assert.Matches("^call_[0-9a-f]{24}$", id);
         Assert.NotEqual(id, Step35OutputParser.NewOpenAiToolCallId());
+    }
+
+    [Fact]
+    public void OneShotParseEqualsStreamingResult()
+    {
+        const string raw = "think\n</think>\nok\n<tool_call>\n<function=bash>\n<parameter=timeout>\n7\n</parameter>\n</function>\n</tool_call>";
+        var once = ModelOutputParsers.Parse("step35", raw, CodingTools());
+        var streamed = Parse(raw, CodingTools());
+        Assert.Equal(("think", "ok"), (once.ReasoningContent, once.Content));
+        Assert.Equal(streamed.ToolCalls[0].ArgumentsJson, once.ToolCalls[0].ArgumentsJson);
+        Assert.Equal("""{"timeout": 7}""", once.ToolCalls[0].ArgumentsJson);
     }
 
     [Fact]
