@@ -7,7 +7,8 @@ public class QuantizeTests
 {
     public static TheoryData<GgmlType> QuantizedTypes() => new()
     {
-        GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+        GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
     };
 
     /// <summary>Rows that stress the scale searches: Gaussian, outliers, one-signed, tiny, constant, sparse.</summary>
@@ -111,7 +112,7 @@ public class QuantizeTests
     {
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[31], new byte[34]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[32], new byte[35]));
-        Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q3_K, new float[256], new byte[110]));
+        Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_K, new float[256], new byte[292]));
         Assert.False(Quantize.Supports(GgmlType.IQ4_XS));
     }
 
