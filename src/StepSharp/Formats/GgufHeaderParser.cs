@@ -24,6 +24,15 @@ internal static unsafe class GgufHeaderParser
     private const long MinTensorInfoBytes = 8 + 4 + 4 + 8;  // name length, n_dims (0), type, offset
     private const long MinNestedArrayBytes = 4 + 8;         // element type + count
     private const int MaxDims = 4;
+
+    /// <summary>
+    /// Sanity caps on tensor_count and kv_count. Real models have a few thousand tensors and a few dozen
+    /// keys; the byte-count check alone would let a corrupt count in a 120 GB file through.
+    /// </summary>
+    public const long MaxTensorCount = 1 << 24, MaxKvCount = 1 << 24;
+
+    /// <summary>Lists sized from a count read from the file start no larger than this and grow as records really parse.</summary>
+    private const int MaxInitialCapacity = 1 << 16;
     private const long MaxKeyBytes = 65535;
 
     public static GgufHeader Parse(byte* data, long length, string path)
@@ -42,12 +51,16 @@ internal static unsafe class GgufHeaderParser
         long tensorCount = r.ReadCount("tensor_count");
         long kvCount = r.ReadCount("kv_count");
         // Each record has a minimum size, so the counts cannot exceed what the file could hold.
+        if (kvCount > MaxKvCount)
+            throw r.Error($"kv_count {kvCount} is absurd (more than {MaxKvCount})", 16);
+        if (tensorCount > MaxTensorCount)
+            throw r.Error($"tensor_count {tensorCount} is absurd (more than {MaxTensorCount})", 8);
         if (kvCount > r.Remaining / MinKvBytes)
             throw r.Error($"kv_count {kvCount} is impossible: {r.Remaining} bytes remain, each key/value needs at least {MinKvBytes}", 16);
         if (tensorCount > (r.Remaining - kvCount * MinKvBytes) / MinTensorInfoBytes)
             throw r.Error($"tensor_count {tensorCount} is impossible: {r.Remaining} bytes remain, each tensor info needs at least {MinTensorInfoBytes}", 8);
 
-        var entries = new List<KeyValuePair<string, GgufValue>>((int)kvCount);
+        var entries = new List<KeyValuePair<string, GgufValue>>(InitialCapacity(kvCount));
         var seenKeys = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < kvCount; i++)
         {
@@ -66,20 +79,24 @@ internal static unsafe class GgufHeaderParser
         var metadata = new GgufMetadata(path, entries);
         long alignment = ReadAlignment(metadata, path);
 
-        var tensors = new GgufTensorInfo[tensorCount];
+        var tensorList = new List<GgufTensorInfo>(InitialCapacity(tensorCount));
         var seenNames = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < tensorCount; i++)
         {
             long at = r.Position;
-            tensors[i] = ReadTensorInfo(ref r, i);
-            if (!seenNames.Add(tensors[i].Name))
-                throw r.Error($"duplicate tensor name '{tensors[i].Name}'", at);
+            GgufTensorInfo info = ReadTensorInfo(ref r, i);
+            if (!seenNames.Add(info.Name))
+                throw r.Error($"duplicate tensor name '{info.Name}'", at);
+            tensorList.Add(info);
         }
+        GgufTensorInfo[] tensors = tensorList.ToArray();
 
         long dataOffset = AlignUp(r.Position, alignment);
         CheckPlacement(tensors, alignment, dataOffset, length, path);
         return new GgufHeader(version, metadata, tensors, alignment, dataOffset);
     }
+
+    private static int InitialCapacity(long count) => (int)Math.Min(count, MaxInitialCapacity);
 
     public static long AlignUp(long x, long alignment) => x + (alignment - x % alignment) % alignment;
 
@@ -143,10 +160,12 @@ internal static unsafe class GgufHeaderParser
             }
             case GgufValueType.String:
             {
-                var strings = new byte[count][];
+                // Each string needs 8 bytes, already checked; still grow the list as strings really
+                // parse, so a lying count in a huge file cannot reserve gigabytes up front.
+                var strings = new List<byte[]>(InitialCapacity(count));
                 for (long i = 0; i < count; i++)
-                    strings[i] = r.ReadStringBytes(new("element {1} of '{0}'", key, i));
-                return GgufValue.OfStringBytes(strings);
+                    strings.Add(r.ReadStringBytes(new("element {1} of '{0}'", key, i)));
+                return GgufValue.OfStringBytes(strings.ToArray());
             }
             default: // nested array
             {
@@ -154,10 +173,10 @@ internal static unsafe class GgufHeaderParser
                     throw r.Error($"array '{key}' nests arrays deeper than {MaxArrayNesting} levels", elemAt);
                 // Each element is itself an array value without a leading value-type tag:
                 // element type + count + elements (gguf-py's writer and reader, spec §1.2).
-                var nested = new GgufValue[count];
+                var nested = new List<GgufValue>(InitialCapacity(count));
                 for (long i = 0; i < count; i++)
-                    nested[i] = ReadArray(ref r, key, depth + 1);
-                return GgufValue.Of(nested);
+                    nested.Add(ReadArray(ref r, key, depth + 1));
+                return GgufValue.Of(nested.ToArray());
             }
         }
     }

@@ -78,7 +78,7 @@ internal unsafe struct GgufHeaderReader
             throw Error($"{what} claims {length} bytes but only {Remaining} remain before the end of the file", at);
         if (length > maxLength)
             throw Error($"{what} claims {length} bytes, more than the limit of {maxLength}", at);
-        return Take(length, what).ToArray();
+        return length == 0 ? [] : Take(length, what).ToArray();
     }
 
     /// <summary>Copies <paramref name="count"/> little-endian elements of T (count already validated).</summary>

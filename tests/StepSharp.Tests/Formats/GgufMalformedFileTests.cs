@@ -225,6 +225,42 @@ public class GgufMalformedFileTests
         Assert.Contains(expectedProblem, ExpectFormatError(b).Message);
     }
 
+    [Theory]
+    [InlineData(8, 1UL << 30, "tensor_count 1073741824 is absurd")]
+    [InlineData(16, 1UL << 30, "kv_count 1073741824 is absurd")]
+    public void AbsurdCountsAreRejectedEvenWhenTheFileIsHugeEnough(int field, ulong count, string expected)
+    {
+        // A 64 GB sparse file holds enough bytes for 2^30 minimal records, so only the sanity cap stops
+        // the parser from reserving memory for them.
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-absurd-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            byte[] header = new GgufBytes().Header(3, 0, 0).ToArray();
+            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(field), count);
+            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(header);
+                try
+                {
+                    stream.SetLength(64L << 30);
+                }
+                catch (IOException e)
+                {
+                    Assert.Skip($"cannot create a 64 GB sparse file here: {e.Message}");
+                }
+            }
+            var task = Task.Run(() => GgufFile.Open(path).Dispose(), TestContext.Current.CancellationToken);
+            Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(Timeout), "open did not finish");
+            var e2 = Assert.IsType<GgufFormatException>(task.Exception?.InnerException);
+            Assert.Contains(expected, e2.Message);
+            Assert.Contains(path, e2.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void EveryValidFileBaseParses()
     {
