@@ -50,11 +50,11 @@ internal static unsafe class GgufHeaderParser
 
         long tensorCount = r.ReadCount("tensor_count");
         long kvCount = r.ReadCount("kv_count");
-        // Each record has a minimum size, so the counts cannot exceed what the file could hold.
         if (kvCount > MaxKvCount)
             throw r.Error($"kv_count {kvCount} is absurd (more than {MaxKvCount})", 16);
         if (tensorCount > MaxTensorCount)
             throw r.Error($"tensor_count {tensorCount} is absurd (more than {MaxTensorCount})", 8);
+        // Each record has a minimum size, so the counts cannot exceed what the file could hold.
         if (kvCount > r.Remaining / MinKvBytes)
             throw r.Error($"kv_count {kvCount} is impossible: {r.Remaining} bytes remain, each key/value needs at least {MinKvBytes}", 16);
         if (tensorCount > (r.Remaining - kvCount * MinKvBytes) / MinTensorInfoBytes)
