@@ -60,6 +60,18 @@ public class GgufFileTests
     }
 
     [Fact]
+    public void ZeroDimensionalTensorIsASingleElement()
+    {
+        // n_dims = 0: missing dims count as 1 (spec §1.3), so the tensor holds one value.
+        byte[] bytes = new GgufBytes().Header(2, 1, 0).Str("scalar").U32(0).U32(0).U64(0).PadTo(32).F32(2.5f).PadTo(32).ToArray();
+        using var file = GgufFile.FromBytes(bytes, "scalar.gguf");
+        Assert.Equal(2u, file.Version);
+        TensorView t = file.GetTensor("scalar");
+        Assert.Equal([1L], t.Shape);
+        Assert.Equal([2.5f], t.ToFloatArray());
+    }
+
+    [Fact]
     public void MissingTensorErrorNamesFileAndTensor()
     {
         using var file = GgufFile.FromBytes(SpecExampleFile(), "spec-example.gguf");
