@@ -24,6 +24,15 @@ internal static unsafe class GgufHeaderParser
     private const long MinTensorInfoBytes = 8 + 4 + 4 + 8;  // name length, n_dims (0), type, offset
     private const long MinNestedArrayBytes = 4 + 8;         // element type + count
     private const int MaxDims = 4;
+
+    /// <summary>
+    /// Sanity caps on tensor_count and kv_count. Real models have a few thousand tensors and a few dozen
+    /// keys; the byte-count check alone would let a corrupt count in a 120 GB file through.
+    /// </summary>
+    public const long MaxTensorCount = 1 << 24, MaxKvCount = 1 << 24;
+
+    /// <summary>Lists sized from a count read from the file start no larger than this and grow as records really parse.</summary>
+    private const int MaxInitialCapacity = 1 << 16;
     private const long MaxKeyBytes = 65535;
 
     public static GgufHeader Parse(byte* data, long length, string path)
@@ -41,64 +50,73 @@ internal static unsafe class GgufHeaderParser
 
         long tensorCount = r.ReadCount("tensor_count");
         long kvCount = r.ReadCount("kv_count");
+        if (kvCount > MaxKvCount)
+            throw r.Error($"kv_count {kvCount} is absurd (more than {MaxKvCount})", 16);
+        if (tensorCount > MaxTensorCount)
+            throw r.Error($"tensor_count {tensorCount} is absurd (more than {MaxTensorCount})", 8);
         // Each record has a minimum size, so the counts cannot exceed what the file could hold.
         if (kvCount > r.Remaining / MinKvBytes)
             throw r.Error($"kv_count {kvCount} is impossible: {r.Remaining} bytes remain, each key/value needs at least {MinKvBytes}", 16);
         if (tensorCount > (r.Remaining - kvCount * MinKvBytes) / MinTensorInfoBytes)
             throw r.Error($"tensor_count {tensorCount} is impossible: {r.Remaining} bytes remain, each tensor info needs at least {MinTensorInfoBytes}", 8);
 
-        var entries = new List<KeyValuePair<string, GgufValue>>((int)kvCount);
+        var entries = new List<KeyValuePair<string, GgufValue>>(InitialCapacity(kvCount));
         var seenKeys = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < kvCount; i++)
         {
             long at = r.Position;
-            byte[] keyBytes = r.ReadStringBytes($"key of metadata entry {i}", MaxKeyBytes);
+            byte[] keyBytes = r.ReadStringBytes(new("key of metadata entry {1}", null, i), MaxKeyBytes);
             if (keyBytes.Length == 0)
                 throw r.Error($"metadata entry {i} has an empty key", at);
             string key = GgufValue.Decode(keyBytes);
             if (!seenKeys.Add(key))
                 throw r.Error($"duplicate metadata key '{key}'", at);
             long typeAt = r.Position;
-            var type = (GgufValueType)r.ReadU32($"value type of '{key}'");
+            var type = (GgufValueType)r.ReadU32(new("value type of '{0}'", key));
             GgufValue value = ReadValue(ref r, type, key, typeAt, depth: 0);
             entries.Add(new(key, value));
         }
         var metadata = new GgufMetadata(path, entries);
         long alignment = ReadAlignment(metadata, path);
 
-        var tensors = new GgufTensorInfo[tensorCount];
+        var tensorList = new List<GgufTensorInfo>(InitialCapacity(tensorCount));
         var seenNames = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < tensorCount; i++)
         {
             long at = r.Position;
-            tensors[i] = ReadTensorInfo(ref r, i);
-            if (!seenNames.Add(tensors[i].Name))
-                throw r.Error($"duplicate tensor name '{tensors[i].Name}'", at);
+            GgufTensorInfo info = ReadTensorInfo(ref r, i);
+            if (!seenNames.Add(info.Name))
+                throw r.Error($"duplicate tensor name '{info.Name}'", at);
+            tensorList.Add(info);
         }
+        GgufTensorInfo[] tensors = tensorList.ToArray();
 
         long dataOffset = AlignUp(r.Position, alignment);
         CheckPlacement(tensors, alignment, dataOffset, length, path);
         return new GgufHeader(version, metadata, tensors, alignment, dataOffset);
     }
 
+    private static int InitialCapacity(long count) => (int)Math.Min(count, MaxInitialCapacity);
+
     public static long AlignUp(long x, long alignment) => x + (alignment - x % alignment) % alignment;
 
     private static GgufValue ReadValue(ref GgufHeaderReader r, GgufValueType type, string key, long typeAt, int depth)
     {
+        var value = new GgufField("value of '{0}'", key);
         switch (type)
         {
-            case GgufValueType.UInt8: return GgufValue.Of(r.ReadU8(key));
-            case GgufValueType.Int8: return GgufValue.Of((sbyte)r.ReadU8(key));
-            case GgufValueType.UInt16: return GgufValue.Of(r.ReadU16(key));
-            case GgufValueType.Int16: return GgufValue.Of((short)r.ReadU16(key));
-            case GgufValueType.UInt32: return GgufValue.Of(r.ReadU32(key));
-            case GgufValueType.Int32: return GgufValue.Of((int)r.ReadU32(key));
-            case GgufValueType.Float32: return GgufValue.Of(BitConverter.UInt32BitsToSingle(r.ReadU32(key)));
-            case GgufValueType.Bool: return GgufValue.Of(r.ReadU8(key) != 0); // gguf.cpp: any non-zero byte is true
-            case GgufValueType.UInt64: return GgufValue.Of(r.ReadU64(key));
-            case GgufValueType.Int64: return GgufValue.Of((long)r.ReadU64(key));
-            case GgufValueType.Float64: return GgufValue.Of(BitConverter.UInt64BitsToDouble(r.ReadU64(key)));
-            case GgufValueType.String: return GgufValue.OfStringBytes(r.ReadStringBytes($"string value of '{key}'"));
+            case GgufValueType.UInt8: return GgufValue.Of(r.ReadU8(value));
+            case GgufValueType.Int8: return GgufValue.Of((sbyte)r.ReadU8(value));
+            case GgufValueType.UInt16: return GgufValue.Of(r.ReadU16(value));
+            case GgufValueType.Int16: return GgufValue.Of((short)r.ReadU16(value));
+            case GgufValueType.UInt32: return GgufValue.Of(r.ReadU32(value));
+            case GgufValueType.Int32: return GgufValue.Of((int)r.ReadU32(value));
+            case GgufValueType.Float32: return GgufValue.Of(BitConverter.UInt32BitsToSingle(r.ReadU32(value)));
+            case GgufValueType.Bool: return GgufValue.Of(r.ReadU8(value) != 0); // gguf.cpp: any non-zero byte is true
+            case GgufValueType.UInt64: return GgufValue.Of(r.ReadU64(value));
+            case GgufValueType.Int64: return GgufValue.Of((long)r.ReadU64(value));
+            case GgufValueType.Float64: return GgufValue.Of(BitConverter.UInt64BitsToDouble(r.ReadU64(value)));
+            case GgufValueType.String: return GgufValue.OfStringBytes(r.ReadStringBytes(new("string value of '{0}'", key)));
             case GgufValueType.Array: return ReadArray(ref r, key, depth);
             default:
                 throw r.Error($"metadata key '{key}' has unknown value type {(uint)type}", typeAt);
@@ -108,9 +126,10 @@ internal static unsafe class GgufHeaderParser
     private static GgufValue ReadArray(ref GgufHeaderReader r, string key, int depth)
     {
         long elemAt = r.Position;
-        var elementType = (GgufValueType)r.ReadU32($"array element type of '{key}'");
+        var elementType = (GgufValueType)r.ReadU32(new("array element type of '{0}'", key));
         long countAt = r.Position;
-        long count = r.ReadCount($"array length of '{key}'");
+        long count = r.ReadCount(new("array length of '{0}'", key));
+        var elements = new GgufField("elements of '{0}'", key);
         long minElementBytes = MinElementBytes(elementType);
         if (minElementBytes == 0)
             throw r.Error($"metadata key '{key}' is an array of unknown element type {(uint)elementType}", elemAt);
@@ -121,19 +140,19 @@ internal static unsafe class GgufHeaderParser
 
         switch (elementType)
         {
-            case GgufValueType.UInt8: return GgufValue.Of(r.ReadArray<byte>(count, key));
-            case GgufValueType.Int8: return GgufValue.Of(r.ReadArray<sbyte>(count, key));
-            case GgufValueType.UInt16: return GgufValue.Of(r.ReadArray<ushort>(count, key));
-            case GgufValueType.Int16: return GgufValue.Of(r.ReadArray<short>(count, key));
-            case GgufValueType.UInt32: return GgufValue.Of(r.ReadArray<uint>(count, key));
-            case GgufValueType.Int32: return GgufValue.Of(r.ReadArray<int>(count, key));
-            case GgufValueType.Float32: return GgufValue.Of(r.ReadArray<float>(count, key));
-            case GgufValueType.UInt64: return GgufValue.Of(r.ReadArray<ulong>(count, key));
-            case GgufValueType.Int64: return GgufValue.Of(r.ReadArray<long>(count, key));
-            case GgufValueType.Float64: return GgufValue.Of(r.ReadArray<double>(count, key));
+            case GgufValueType.UInt8: return GgufValue.Of(r.ReadArray<byte>(count, elements));
+            case GgufValueType.Int8: return GgufValue.Of(r.ReadArray<sbyte>(count, elements));
+            case GgufValueType.UInt16: return GgufValue.Of(r.ReadArray<ushort>(count, elements));
+            case GgufValueType.Int16: return GgufValue.Of(r.ReadArray<short>(count, elements));
+            case GgufValueType.UInt32: return GgufValue.Of(r.ReadArray<uint>(count, elements));
+            case GgufValueType.Int32: return GgufValue.Of(r.ReadArray<int>(count, elements));
+            case GgufValueType.Float32: return GgufValue.Of(r.ReadArray<float>(count, elements));
+            case GgufValueType.UInt64: return GgufValue.Of(r.ReadArray<ulong>(count, elements));
+            case GgufValueType.Int64: return GgufValue.Of(r.ReadArray<long>(count, elements));
+            case GgufValueType.Float64: return GgufValue.Of(r.ReadArray<double>(count, elements));
             case GgufValueType.Bool:
             {
-                ReadOnlySpan<byte> raw = r.Take(count, key);
+                ReadOnlySpan<byte> raw = r.Take(count, elements);
                 var bools = new bool[count];
                 for (int i = 0; i < bools.Length; i++)
                     bools[i] = raw[i] != 0;
@@ -141,10 +160,12 @@ internal static unsafe class GgufHeaderParser
             }
             case GgufValueType.String:
             {
-                var strings = new byte[count][];
+                // Each string needs 8 bytes, already checked; still grow the list as strings really
+                // parse, so a lying count in a huge file cannot reserve gigabytes up front.
+                var strings = new List<byte[]>(InitialCapacity(count));
                 for (long i = 0; i < count; i++)
-                    strings[i] = r.ReadStringBytes($"element {i} of '{key}'");
-                return GgufValue.OfStringBytes(strings);
+                    strings.Add(r.ReadStringBytes(new("element {1} of '{0}'", key, i)));
+                return GgufValue.OfStringBytes(strings.ToArray());
             }
             default: // nested array
             {
@@ -152,10 +173,10 @@ internal static unsafe class GgufHeaderParser
                     throw r.Error($"array '{key}' nests arrays deeper than {MaxArrayNesting} levels", elemAt);
                 // Each element is itself an array value without a leading value-type tag:
                 // element type + count + elements (gguf-py's writer and reader, spec §1.2).
-                var nested = new GgufValue[count];
+                var nested = new List<GgufValue>(InitialCapacity(count));
                 for (long i = 0; i < count; i++)
-                    nested[i] = ReadArray(ref r, key, depth + 1);
-                return GgufValue.Of(nested);
+                    nested.Add(ReadArray(ref r, key, depth + 1));
+                return GgufValue.Of(nested.ToArray());
             }
         }
     }
@@ -184,9 +205,9 @@ internal static unsafe class GgufHeaderParser
 
     private static GgufTensorInfo ReadTensorInfo(ref GgufHeaderReader r, long index)
     {
-        string name = GgufValue.Decode(r.ReadStringBytes($"name of tensor {index}", MaxKeyBytes));
+        string name = GgufValue.Decode(r.ReadStringBytes(new("name of tensor {1}", null, index), MaxKeyBytes));
         long dimsAt = r.Position;
-        uint nDims = r.ReadU32($"n_dims of tensor '{name}'");
+        uint nDims = r.ReadU32(new("n_dims of tensor '{0}'", name));
         if (nDims > MaxDims)
             throw r.Error($"tensor '{name}' has {nDims} dimensions; at most {MaxDims} are allowed", dimsAt);
         // n_dims = 0 means a single element (missing dims count as 1, spec §1.3).
@@ -196,7 +217,7 @@ internal static unsafe class GgufHeaderParser
         for (int d = 0; d < nDims; d++)
         {
             long dimAt = r.Position;
-            ulong raw = r.ReadU64($"dimension {d} of tensor '{name}'");
+            ulong raw = r.ReadU64(new("dimension {1} of tensor '{0}'", name, d));
             if (raw == 0 || raw > long.MaxValue)
                 throw r.Error($"tensor '{name}' dimension {d} is {(long)raw} (must be positive)", dimAt);
             shape[d] = (long)raw;
@@ -205,7 +226,7 @@ internal static unsafe class GgufHeaderParser
             elements *= shape[d];
         }
         long typeAt = r.Position;
-        uint typeId = r.ReadU32($"type of tensor '{name}'");
+        uint typeId = r.ReadU32(new("type of tensor '{0}'", name));
         var type = (GgmlType)typeId;
         if (!GgmlTypeInfo.IsKnown(type))
             throw r.Error($"tensor '{name}' has unknown ggml type id {typeId}", typeAt);
@@ -216,7 +237,7 @@ internal static unsafe class GgufHeaderParser
         long rows = elements / shape[0];
         if (rows > long.MaxValue / rowBytes)
             throw r.Error($"tensor '{name}' byte size overflows 64 bits", dimsAt);
-        long offset = r.ReadCount($"data offset of tensor '{name}'");
+        long offset = r.ReadCount(new("data offset of tensor '{0}'", name));
         return new GgufTensorInfo(name, type, shape, offset, rowBytes * rows);
     }
 

@@ -29,6 +29,9 @@ public sealed class GgufWriter
 
     public long Alignment { get; }
 
+    /// <summary>gguf.cpp rejects longer tensor names (GGML_MAX_NAME = 64 with the NUL, spec §1.3).</summary>
+    public const int MaxTensorNameBytes = 63;
+
     /// <summary>GGUF version to write: 3 (default) or 2, which is byte-identical for little-endian files.</summary>
     public uint Version { get; init; } = 3;
 
@@ -94,6 +97,8 @@ public sealed class GgufWriter
         long expected = checked(GgmlTypeInfo.RowBytes(type, shape[0]) * rows);
         if (data.Length != expected)
             throw new ArgumentException($"tensor '{name}' of {type} [{string.Join(", ", shape)}] needs {expected} bytes, got {data.Length}", nameof(data));
+        if (System.Text.Encoding.UTF8.GetByteCount(name) is 0 or > MaxTensorNameBytes)
+            throw new ArgumentException($"tensor name '{name}' must be 1 to {MaxTensorNameBytes} UTF-8 bytes (llama.cpp's GGML_MAX_NAME)", nameof(name));
         if (!_tensorNames.Add(name))
             throw new ArgumentException($"duplicate tensor name '{name}'", nameof(name));
         _tensors.Add(new PendingTensor(name, type, (long[])shape.Clone(), data));

@@ -48,6 +48,9 @@ public static class Dequantize
             case GgmlType.Q5_K: Blocks(src, dst, Q5_KBlock.Bytes, Q5_KBlock.Values, Q5_KBlock.Dequantize); return;
             case GgmlType.Q6_K: Blocks(src, dst, Q6_KBlock.Bytes, Q6_KBlock.Values, Q6_KBlock.Dequantize); return;
             case GgmlType.Q8_K: Blocks(src, dst, Q8_KBlock.Bytes, Q8_KBlock.Values, Q8_KBlock.Dequantize); return;
+            case GgmlType.IQ4_NL: Blocks(src, dst, IQ4_NLBlock.Bytes, IQ4_NLBlock.Values, IQ4_NLBlock.Dequantize); return;
+            case GgmlType.IQ4_XS: Blocks(src, dst, IQ4_XSBlock.Bytes, IQ4_XSBlock.Values, IQ4_XSBlock.Dequantize); return;
+            case GgmlType.MXFP4: Blocks(src, dst, MXFP4Block.Bytes, MXFP4Block.Values, MXFP4Block.Dequantize); return;
             default:
                 throw new ArgumentException($"dequantization of {type} is not supported", nameof(type));
         }

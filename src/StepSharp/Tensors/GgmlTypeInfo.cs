@@ -39,6 +39,7 @@ public static class GgmlTypeInfo
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => true,
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
+        GgmlType.IQ4_NL or GgmlType.IQ4_XS or GgmlType.MXFP4 => true,
         _ => false,
     };
 

@@ -60,6 +60,18 @@ public class GgufFileTests
     }
 
     [Fact]
+    public void ZeroDimensionalTensorIsASingleElement()
+    {
+        // n_dims = 0: missing dims count as 1 (spec §1.3), so the tensor holds one value.
+        byte[] bytes = new GgufBytes().Header(2, 1, 0).Str("scalar").U32(0).U32(0).U64(0).PadTo(32).F32(2.5f).PadTo(32).ToArray();
+        using var file = GgufFile.FromBytes(bytes, "scalar.gguf");
+        Assert.Equal(2u, file.Version);
+        TensorView t = file.GetTensor("scalar");
+        Assert.Equal([1L], t.Shape);
+        Assert.Equal([2.5f], t.ToFloatArray());
+    }
+
+    [Fact]
     public void MissingTensorErrorNamesFileAndTensor()
     {
         using var file = GgufFile.FromBytes(SpecExampleFile(), "spec-example.gguf");
@@ -158,6 +170,58 @@ public class GgufFileTests
             using var file = GgufFile.Open(path);
             Assert.Equal(path, file.Path);
             Assert.True(float.IsNaN(file.GetTensor("u").ToFloatArray()[0]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void OpensA120GigabyteFileInWellUnderASecond()
+    {
+        // 900 Q4_K tensors of [8192, 28672] (132 MB each, 119 GB in all) and a 128k-token vocabulary, in a
+        // sparse file: more bytes than this machine has RAM, yet Open must only touch the header (spec §1).
+        const int tensors = 900, vocab = 128_000;
+        const long ne0 = 8192, ne1 = 28672;
+        long tensorBytes = ne0 / 256 * 144 * ne1;
+        var header = new GgufBytes().Header(3, tensors, 2).Str("general.architecture").U32(8).Str("big")
+            .Str("tokenizer.ggml.tokens").U32(9).U32(8).U64(vocab);
+        for (int i = 0; i < vocab; i++)
+            header.Str($"tok{i}");
+        for (int t = 0; t < tensors; t++)
+            header.TensorInfo($"blk.{t / 20}.w{t % 20}.weight", (uint)GgmlType.Q4_K, (ulong)(t * tensorBytes), (ulong)ne0, (ulong)ne1);
+        byte[] headerBytes = header.PadTo(32).ToArray();
+        long total = headerBytes.Length + tensors * tensorBytes;
+
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-sparse-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(headerBytes);
+                try
+                {
+                    stream.SetLength(total); // a hole: no disk blocks on Linux/macOS/NTFS-sparse
+                }
+                catch (IOException e)
+                {
+                    Assert.Skip($"cannot create a {total >> 30} GB sparse file here: {e.Message}");
+                }
+            }
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            using var file = GgufFile.Open(path);
+            TimeSpan openTime = watch.Elapsed;
+            Assert.Equal(total, file.FileLength);
+            Assert.Equal(tensors, file.Tensors.Count);
+            Assert.Equal(vocab, file.Metadata.GetStringBytesArray("tokenizer.ggml.tokens")!.Length);
+            TensorView last = file.GetTensor($"blk.{(tensors - 1) / 20}.w{(tensors - 1) % 20}.weight");
+            Assert.Equal(ne1, last.RowCount);
+            var row = new float[ne0];
+            last.DequantizeRow(ne1 - 1, row); // the very last bytes of the file: a hole, so zeros
+            Assert.All(row, v => Assert.Equal(0f, v));
+            Assert.True(openTime < TimeSpan.FromSeconds(1), $"opening took {openTime.TotalMilliseconds:F0} ms");
         }
         finally
         {

@@ -30,12 +30,16 @@ public class GgufMalformedFileTests
         .AddTensor("third.weight", [4], [1f, 2, 3, 4])
         .ToArray();
 
-    /// <summary>Offset just past the first occurrence of <paramref name="text"/> (a key or tensor name).</summary>
+    /// <summary>Offset just past the GGUF string <paramref name="text"/> (its u64 length prefix included in the match, so a key is not found inside a longer one).</summary>
     private static int After(byte[] image, string text)
     {
-        int at = image.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text));
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        var needle = new byte[8 + utf8.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(needle, (ulong)utf8.Length);
+        utf8.CopyTo(needle, 8);
+        int at = image.AsSpan().IndexOf(needle);
         Assert.True(at >= 0, $"'{text}' not in the image");
-        return at + Encoding.UTF8.GetByteCount(text);
+        return at + needle.Length;
     }
 
     /// <summary>Offset of the length prefix of the string <paramref name="text"/>.</summary>
@@ -179,6 +183,82 @@ public class GgufMalformedFileTests
     {
         GgufFormatException e = ExpectFormatError(Build(corruption));
         Assert.Contains(expectedProblem, e.Message);
+    }
+
+    public static TheoryData<string, string> TinyModelCases() => new()
+    {
+        { "bad magic", "bad magic" },
+        { "version 1", "unsupported GGUF version 1" },
+        { "kv_count huge", "kv_count" },
+        { "token array count huge", "array 'tokenizer.ggml.tokens' claims" },
+        { "merge string length past EOF", "element 0 of 'tokenizer.ggml.merges'" },
+        { "first tensor type 99", "unknown ggml type id 99" },
+        { "first tensor ne0 not a multiple of the block size", "not a multiple of the block size 32" },
+        { "last tensor offset past EOF", "lies outside the file" },
+        { "rope_freqs offset misaligned", "not a multiple of the alignment 32" },
+        { "duplicate tensor name", "duplicate tensor name 'blk.1.attn_k.weight'" },
+    };
+
+    /// <summary>Corruptions of the real step35-tiny F32 file (tensor infos: output.weight [128, 512] first, then output_norm, rope_freqs ...).</summary>
+    [Theory]
+    [MemberData(nameof(TinyModelCases))]
+    public void CorruptedTinyModelFailsWithAClearFormatError(string corruption, string expectedProblem)
+    {
+        byte[] b = File.ReadAllBytes(TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf"));
+        string last;
+        using (var f = GgufFile.FromBytes(b, Name))
+            last = f.Tensors[^1].Name;
+        switch (corruption)
+        {
+            case "bad magic": b[3] = (byte)'G'; break;
+            case "version 1": U32(b, 4, 1); break;
+            case "kv_count huge": U64(b, 16, 1UL << 33); break;
+            case "token array count huge": U64(b, After(b, "tokenizer.ggml.tokens") + 8, 1UL << 28); break;
+            case "merge string length past EOF": U64(b, After(b, "tokenizer.ggml.merges") + 16, (ulong)b.Length); break;
+            case "first tensor type 99": U32(b, TypeOf(b, "output.weight", 2), 99); break;
+            case "first tensor ne0 not a multiple of the block size": U32(b, TypeOf(b, "output.weight", 2), (uint)GgmlType.Q8_0); U64(b, DimsOf(b, "output.weight"), 100); break;
+            case "last tensor offset past EOF": U64(b, OffsetOf(b, last, (int)BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(After(b, last)))), (ulong)b.Length); break;
+            case "rope_freqs offset misaligned": U64(b, OffsetOf(b, "rope_freqs.weight", 1), BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(OffsetOf(b, "rope_freqs.weight", 1))) + 4); break;
+            case "duplicate tensor name": b[After(b, "blk.2.attn_k.weight") - 15] = (byte)'1'; break; // blk.2.attn_k → blk.1.attn_k
+            default: throw new ArgumentException(corruption);
+        }
+        Assert.Contains(expectedProblem, ExpectFormatError(b).Message);
+    }
+
+    [Theory]
+    [InlineData(8, 1UL << 30, "tensor_count 1073741824 is absurd")]
+    [InlineData(16, 1UL << 30, "kv_count 1073741824 is absurd")]
+    public void AbsurdCountsAreRejectedEvenWhenTheFileIsHugeEnough(int field, ulong count, string expected)
+    {
+        // A 64 GB sparse file holds enough bytes for 2^30 minimal records, so only the sanity cap stops
+        // the parser from reserving memory for them.
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-absurd-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            byte[] header = new GgufBytes().Header(3, 0, 0).ToArray();
+            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(field), count);
+            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(header);
+                try
+                {
+                    stream.SetLength(64L << 30);
+                }
+                catch (IOException e)
+                {
+                    Assert.Skip($"cannot create a 64 GB sparse file here: {e.Message}");
+                }
+            }
+            var task = Task.Run(() => GgufFile.Open(path).Dispose(), TestContext.Current.CancellationToken);
+            Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(Timeout), "open did not finish");
+            var e2 = Assert.IsType<GgufFormatException>(task.Exception?.InnerException);
+            Assert.Contains(expected, e2.Message);
+            Assert.Contains(path, e2.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

@@ -152,6 +152,8 @@ public class GgufWriterTests
         Assert.Throws<ArgumentException>(() => w.AddTensor("t", GgmlType.F32, [1, 1, 1, 1, 1], new byte[4]));
         Assert.Throws<ArgumentException>(() => w.AddTensor("t", GgmlType.F32, [0], Array.Empty<byte>()));
         Assert.Throws<ArgumentException>(() => w.AddTensor("t", (GgmlType)4, [1], new byte[4]));
+        Assert.Throws<ArgumentException>(() => w.AddTensor(new string('n', 64), [1], [1f]));
+        w.AddTensor(new string('n', 63), [1], [1f]);
         w.AddTensor("t", [1], [1f]);
         Assert.Throws<ArgumentException>(() => w.AddTensor("t", [1], [1f]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new GgufWriter(alignment: 48));

@@ -147,6 +147,7 @@ public class DequantizeTests
     {
         GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4,
     };
 
     [Theory]
@@ -180,7 +181,7 @@ public class DequantizeTests
     {
         int[] halfOffsets = type switch
         {
-            GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => [0],
+            GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS => [0],
             GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q5_K => [0, 2],
             GgmlType.Q2_K => [80, 82],
             GgmlType.Q3_K => [108],
@@ -199,8 +200,39 @@ public class DequantizeTests
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q8_0, new byte[34], new float[31]));
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q8_0, new byte[33], new float[32]));
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.IQ2_XXS, new byte[66], new float[256]));
+        Assert.True(GgmlTypeInfo.CanDequantize(GgmlType.MXFP4));
         Assert.False(GgmlTypeInfo.CanDequantize(GgmlType.IQ2_XXS));
         Assert.Throws<ArgumentException>(() => GgmlTypeInfo.RowBytes(GgmlType.Q4_K, 128));
         Assert.Equal(144 * 2, GgmlTypeInfo.RowBytes(GgmlType.Q4_K, 512));
+    }
+
+    [Fact]
+    public void Mxfp4ExponentExtremesAreExact()
+    {
+        // e = 0 → 2^-128 (a subnormal float), e = 254 → 2^126; nibble 7 = 12 (6.0 doubled), nibble 9 = -1 (-0.5 doubled).
+        var block = new byte[17];
+        block[1] = 0x97; // value 0 = K[7] = 12, value 16 = K[9] = -1
+        block[0] = 0;
+        float[] y = Decode(GgmlType.MXFP4, block, 32);
+        Assert.Equal(12 * MathF.Pow(2, -128), y[0]);
+        Assert.Equal(-MathF.Pow(2, -128), y[16]);
+        block[0] = 254;
+        y = Decode(GgmlType.MXFP4, block, 32);
+        Assert.Equal(12 * MathF.Pow(2, 126), y[0]);
+        Assert.Equal(-MathF.Pow(2, 126), y[16]);
+    }
+
+    [Theory]
+    [MemberData(nameof(BlockTypes))]
+    public void RowDoesNotAllocate(GgmlType type)
+    {
+        // Kernels may dequantize rows per token; the decoder must not allocate (cached delegates, no boxing).
+        var src = new byte[GgmlTypeInfo.RowBytes(type, 256)];
+        var dst = new float[256];
+        Dequantize.Row(type, src, dst); // warm up (JIT, static initialisers)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+            Dequantize.Row(type, src, dst);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -99,6 +99,43 @@ internal static class QuantizationBounds
         }
     }
 
+    /// <summary>
+    /// Q2_K: n = clamp(rne((x + M)/D), 0, 3) per 16 values with D = f32(d)*lo(s), M = f32(dmin)*hi(s),
+    /// so y = D*n - M is the grid point nearest to x within [-M, 3D - M].
+    /// </summary>
+    public static void Q2_K(string where, ReadOnlySpan<byte> block, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        float d = SpecBlockDecoder.H(block, 80), dmin = SpecBlockDecoder.H(block, 82);
+        for (int i = 0; i < 256; i++)
+        {
+            byte s = block[i / 16];
+            float step = d * (s & 15), offset = dmin * (s >> 4);
+            if (step == 0)
+                continue;
+            NearestGridPoint(where, i, x[i], y[i], step, lowest: -offset, highest: 3 * step - offset);
+        }
+    }
+
+    /// <summary>
+    /// Q3_K: q = clamp(rne(x/D), -4, 3) per 16 values with D = f32(d)*sc (signed 6-bit), so y = D*q is
+    /// the grid point nearest to x within D*[-4, 3].
+    /// </summary>
+    public static void Q3_K(string where, ReadOnlySpan<byte> block, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        float d = SpecBlockDecoder.H(block, 108);
+        ReadOnlySpan<byte> scales = block.Slice(96, 12);
+        for (int i = 0; i < 256; i++)
+        {
+            int k = i / 16;
+            int low4 = k < 8 ? scales[k] & 15 : scales[k - 8] >> 4;
+            int sc = (low4 | ((scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4) - 32;
+            float step = d * sc;
+            if (step == 0)
+                continue;
+            NearestGridPoint(where, i, x[i], y[i], step, lowest: -4 * step, highest: 3 * step);
+        }
+    }
+
     private static void NearestGridPoint(string where, int i, float x, float y, float step, float lowest, float highest)
     {
         double lo = Math.Min(lowest, highest), hi = Math.Max(lowest, highest);
@@ -130,6 +167,8 @@ internal static class QuantizationBounds
         GgmlType.Q6_K => 0.03,
         GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q5_K => 0.06,
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q4_K => 0.12,
+        GgmlType.Q3_K => 0.25,
+        GgmlType.Q2_K => 0.5,
         _ => throw new ArgumentException(t.ToString()),
     };
 
@@ -146,6 +185,8 @@ internal static class QuantizationBounds
             case GgmlType.Q4_K: AsymmetricK(where, 15, block, x, y); break;
             case GgmlType.Q5_K: AsymmetricK(where, 31, block, x, y); break;
             case GgmlType.Q6_K: Q6_K(where, block, x, y); break;
+            case GgmlType.Q2_K: Q2_K(where, block, x, y); break;
+            case GgmlType.Q3_K: Q3_K(where, block, x, y); break;
             default: throw new ArgumentException($"no bound for {type}");
         }
     }

@@ -7,7 +7,8 @@ public class QuantizeTests
 {
     public static TheoryData<GgmlType> QuantizedTypes() => new()
     {
-        GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+        GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
     };
 
     /// <summary>Rows that stress the scale searches: Gaussian, outliers, one-signed, tiny, constant, sparse.</summary>
@@ -111,7 +112,26 @@ public class QuantizeTests
     {
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[31], new byte[34]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[32], new byte[35]));
-        Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q3_K, new float[256], new byte[110]));
+        Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_K, new float[256], new byte[292]));
         Assert.False(Quantize.Supports(GgmlType.IQ4_XS));
+    }
+
+    [Fact]
+    public void FloatTypesRoundToNearestEven()
+    {
+        // bf16 keeps 7 fraction bits: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 → even (1);
+        // 1 + 3·2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6 → even (1 + 2^-6). fp16 keeps 10 bits:
+        // 1 + 2^-11 is a tie → 1, 1 + 3·2^-11 a tie → 1 + 2^-9; 70000 overflows fp16 (max 65504) to +inf.
+        float[] x = [1 + 1f / 256, 1 + 3f / 256, 1 + 1f / 2048, 1 + 3f / 2048, -0f, 70000f];
+        var bf16 = new byte[12];
+        var f16 = new byte[12];
+        var y = new float[6];
+        Quantize.Row(GgmlType.BF16, x, bf16);
+        Dequantize.Row(GgmlType.BF16, bf16, y);
+        Assert.Equal([1f, 1 + 1f / 64, 1f, 1f, -0f, 70144f], y); // 70000 is 136.7 steps of 512
+        Assert.True(float.IsNegative(y[4]));
+        Quantize.Row(GgmlType.F16, x, f16);
+        Dequantize.Row(GgmlType.F16, f16, y);
+        Assert.Equal([1 + 1f / 256, 1 + 3f / 256, 1f, 1 + 1f / 512, -0f, float.PositiveInfinity], y);
     }
 }

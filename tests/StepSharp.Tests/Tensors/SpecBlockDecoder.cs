@@ -23,8 +23,24 @@ internal static class SpecBlockDecoder
         GgmlType.Q5_K => Q5K(b, i),
         GgmlType.Q6_K => Q6K(b, i),
         GgmlType.Q8_K => BinaryPrimitives.ReadSingleLittleEndian(b) * (sbyte)b[4 + i],
+        GgmlType.IQ4_NL => H(b, 0) * Iq4[N4(b[2..], i)],
+        GgmlType.IQ4_XS => IQ4XS(b, i),
+        GgmlType.MXFP4 => Mxfp4[N4(b[1..], i)] * (float)Math.Pow(2, b[0] - 128),
         _ => throw new ArgumentException(type.ToString()),
     };
+
+    // §3.1: IQ4_NL codebook; MXFP4's E2M1 values doubled.
+    private static readonly int[] Iq4 = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+    private static readonly int[] Mxfp4 = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
+
+    private static float IQ4XS(ReadOnlySpan<byte> b, int i)
+    {
+        int sub = i / 32, r = i % 32;
+        int scalesH = BinaryPrimitives.ReadUInt16LittleEndian(b[2..]);
+        int ls = ((b[4 + sub / 2] >> (4 * (sub % 2))) & 15) | ((scalesH >> (2 * sub)) & 3) << 4;
+        int n = r < 16 ? Lo(b[8 + 16 * sub + r]) : Hi(b[8 + 16 * sub + r - 16]);
+        return (H(b, 0) * (ls - 32)) * Iq4[n];
+    }
 
     public static float H(ReadOnlySpan<byte> b, int offset) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(b[offset..]));
     private static uint U32(ReadOnlySpan<byte> b, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(b[offset..]);

@@ -14,8 +14,9 @@ internal static class KQuantFit
     /// fit and then nstep+1 stretched grids, each refined by weighted least squares; keeps the one with
     /// the lowest weighted squared error. Returns the scale; <paramref name="negatedMin"/> = -min ≥ 0.
     /// </summary>
+    /// <param name="absoluteError">Weigh |error| instead of error² (Q2_K's choice).</param>
     public static float Qkx2(ReadOnlySpan<float> x, int nmax, ReadOnlySpan<float> weights, Span<byte> levels,
-        out float negatedMin, float rmin, float rdelta, int nstep)
+        out float negatedMin, float rmin, float rdelta, int nstep, bool absoluteError = false)
     {
         int n = x.Length;
         Span<byte> candidate = stackalloc byte[n];
@@ -46,7 +47,7 @@ internal static class KQuantFit
             int l = Math.Clamp(NearestInt(iscale * (x[i] - min)), 0, nmax);
             levels[i] = (byte)l;
             float diff = scale * l + min - x[i];
-            bestError += weights[i] * (diff * diff);
+            bestError += weights[i] * (absoluteError ? MathF.Abs(diff) : diff * diff);
         }
 
         for (int step = 0; step <= nstep; step++)
@@ -77,7 +78,7 @@ internal static class KQuantFit
             for (int i = 0; i < n; i++)
             {
                 float diff = thisScale * candidate[i] + thisMin - x[i];
-                error += weights[i] * (diff * diff);
+                error += weights[i] * (absoluteError ? MathF.Abs(diff) : diff * diff);
             }
             if (error < bestError)
             {
@@ -153,5 +154,70 @@ internal static class KQuantFit
             }
         }
         return scale;
+    }
+
+    /// <summary>
+    /// make_q3_quants with do_rmse (Q3_K): a symmetric fit l in -nmax..nmax-1 weighted by x², then up to
+    /// five greedy passes that move single levels whenever that raises sumLX²/sumL2 (lower weighted SSE).
+    /// Levels are stored biased (l + nmax).
+    /// </summary>
+    public static float Q3(ReadOnlySpan<float> x, int nmax, Span<byte> levels)
+    {
+        int n = x.Length;
+        float max = 0, amax = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float ax = MathF.Abs(x[i]);
+            if (ax > amax)
+            {
+                amax = ax;
+                max = x[i];
+            }
+        }
+        if (amax < GroupMaxEps)
+        {
+            levels[..n].Clear();
+            return 0f;
+        }
+
+        float iscale = -nmax / max;
+        Span<int> l = stackalloc int[n];
+        float sumLX = 0, sumL2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            l[i] = Math.Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
+            float w = x[i] * x[i];
+            sumLX += w * x[i] * l[i];
+            sumL2 += w * l[i] * l[i];
+        }
+        for (int pass = 0; pass < 5; pass++)
+        {
+            int changed = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float w = x[i] * x[i];
+                float slx = sumLX - w * x[i] * l[i];
+                if (slx <= 0)
+                    continue;
+                float sl2 = sumL2 - w * l[i] * l[i];
+                int newL = Math.Clamp(NearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
+                if (newL == l[i])
+                    continue;
+                slx += w * x[i] * newL;
+                sl2 += w * newL * newL;
+                if (sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2)
+                {
+                    l[i] = newL;
+                    sumLX = slx;
+                    sumL2 = sl2;
+                    changed++;
+                }
+            }
+            if (changed == 0)
+                break;
+        }
+        for (int i = 0; i < n; i++)
+            levels[i] = (byte)(l[i] + nmax);
+        return sumL2 > 0 ? sumLX / sumL2 : 0f;
     }
 }
