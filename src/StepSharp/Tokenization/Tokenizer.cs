@@ -116,10 +116,10 @@ internal sealed class Tokenizer : ITokenizer
     {
         CheckId(id);
         if (skipSpecial && (_vocab.Attributes[id] & (TokenAttributes.Control | TokenAttributes.Unknown)) != 0) return [];
-        return _vocab.Pieces[id];
+        return _vocab.Piece(id);
     }
 
-    public ReadOnlySpan<byte> TokenBytes(int id) { CheckId(id); return _vocab.Pieces[id]; }
+    public ReadOnlySpan<byte> TokenBytes(int id) { CheckId(id); return _vocab.Piece(id); }
 
     public string TokenText(int id) { CheckId(id); return _vocab.Texts[id]; }
 
