@@ -57,6 +57,25 @@ public class HfTokenizerLoaderTests : IDisposable
     }
 
     [Fact]
+    public void GgufWithRegexesFromTokenizerJsonUsesThem()
+    {
+        // The deepseek-coder GGUF, but split by the regexes of a tokenizer.json (here: deepseek-coder's own),
+        // must give the reference ids.
+        string gguf = TestData.Path("tokenizers", "ggml-vocab-deepseek-coder.gguf");
+        string json = WriteJson(gguf, SplitSequence(["[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"]), mergesAsPairs: false);
+        var regexes = HfTokenizerLoader.ReadPreTokenizerRegexes(json);
+        Assert.Equal(5, regexes.Count);
+        using var file = GgufFile.Open(gguf);
+        var tok = GgufTokenizerLoader.Load(file.Metadata, "deepseek-coder", regexes);
+        foreach (var c in TokenizerTestData.Cases("deepseek-coder"))
+            Assert.Equal(TokenizerTestData.Show(c.Ids), TokenizerTestData.Show(tok.Encode(c.Text, false, false)));
+        // A pattern that isolates every character leaves nothing for the merges to join.
+        var perCharacter = GgufTokenizerLoader.Load(file.Metadata, "deepseek-coder", ["."]);
+        Assert.Single(tok.Encode("Hello", false));
+        Assert.Equal(5, perCharacter.Encode("Hello", false).Length);
+    }
+
+    [Fact]
     public void UnsupportedPreTokenizerIsRejectedWithItsName()
     {
         string gguf = TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf");
