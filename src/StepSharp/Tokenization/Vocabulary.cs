@@ -18,7 +18,8 @@ internal sealed class Vocabulary
     public required float[] Scores { get; init; }
     public required TokenAttributes[] Attributes { get; init; }
     public required Dictionary<string, int> TextToId { get; init; }
-    public Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> SpanLookup => TextToId.GetAlternateLookup<ReadOnlySpan<char>>();
+    // Span-keyed view of TextToId, so lookups of sub-strings allocate nothing.
+    private Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _spanLookup;
     private byte[]?[] _pieces = [];
 
     /// <summary>The bytes a token renders to (llama.cpp token_to_piece with special = true), computed on first use.</summary>
@@ -42,9 +43,13 @@ internal sealed class Vocabulary
 
     public int Count => Texts.Length;
 
-    private void AllocatePieceCache() => _pieces = new byte[Texts.Length][];
+    private void FinishConstruction()
+    {
+        _pieces = new byte[Texts.Length][];
+        _spanLookup = TextToId.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
-    public int Find(ReadOnlySpan<char> text) => SpanLookup.TryGetValue(text, out int id) ? id : -1;
+    public int Find(ReadOnlySpan<char> text) => _spanLookup.TryGetValue(text, out int id) ? id : -1;
 
     /// <summary>llama_vocab::byte_to_token for SentencePiece vocabularies: &lt;0xXX&gt;, else the byte as text.</summary>
     public int ByteToToken(byte b)
@@ -214,7 +219,7 @@ internal sealed class Vocabulary
             AddBos = addBos, AddEos = addEos, AddSep = addSep, AddSpacePrefix = addSpacePrefix,
             Lowercase = lowercase, StripAccents = def.StripAccents ?? lowercase,
         };
-        vocabulary.AllocatePieceCache();
+        vocabulary.FinishConstruction();
         return vocabulary;
     }
 
