@@ -52,14 +52,14 @@ internal static unsafe class GgufHeaderParser
         for (long i = 0; i < kvCount; i++)
         {
             long at = r.Position;
-            byte[] keyBytes = r.ReadStringBytes($"key of metadata entry {i}", MaxKeyBytes);
+            byte[] keyBytes = r.ReadStringBytes(new("key of metadata entry {1}", null, i), MaxKeyBytes);
             if (keyBytes.Length == 0)
                 throw r.Error($"metadata entry {i} has an empty key", at);
             string key = GgufValue.Decode(keyBytes);
             if (!seenKeys.Add(key))
                 throw r.Error($"duplicate metadata key '{key}'", at);
             long typeAt = r.Position;
-            var type = (GgufValueType)r.ReadU32($"value type of '{key}'");
+            var type = (GgufValueType)r.ReadU32(new("value type of '{0}'", key));
             GgufValue value = ReadValue(ref r, type, key, typeAt, depth: 0);
             entries.Add(new(key, value));
         }
@@ -85,20 +85,21 @@ internal static unsafe class GgufHeaderParser
 
     private static GgufValue ReadValue(ref GgufHeaderReader r, GgufValueType type, string key, long typeAt, int depth)
     {
+        var value = new GgufField("value of '{0}'", key);
         switch (type)
         {
-            case GgufValueType.UInt8: return GgufValue.Of(r.ReadU8(key));
-            case GgufValueType.Int8: return GgufValue.Of((sbyte)r.ReadU8(key));
-            case GgufValueType.UInt16: return GgufValue.Of(r.ReadU16(key));
-            case GgufValueType.Int16: return GgufValue.Of((short)r.ReadU16(key));
-            case GgufValueType.UInt32: return GgufValue.Of(r.ReadU32(key));
-            case GgufValueType.Int32: return GgufValue.Of((int)r.ReadU32(key));
-            case GgufValueType.Float32: return GgufValue.Of(BitConverter.UInt32BitsToSingle(r.ReadU32(key)));
-            case GgufValueType.Bool: return GgufValue.Of(r.ReadU8(key) != 0); // gguf.cpp: any non-zero byte is true
-            case GgufValueType.UInt64: return GgufValue.Of(r.ReadU64(key));
-            case GgufValueType.Int64: return GgufValue.Of((long)r.ReadU64(key));
-            case GgufValueType.Float64: return GgufValue.Of(BitConverter.UInt64BitsToDouble(r.ReadU64(key)));
-            case GgufValueType.String: return GgufValue.OfStringBytes(r.ReadStringBytes($"string value of '{key}'"));
+            case GgufValueType.UInt8: return GgufValue.Of(r.ReadU8(value));
+            case GgufValueType.Int8: return GgufValue.Of((sbyte)r.ReadU8(value));
+            case GgufValueType.UInt16: return GgufValue.Of(r.ReadU16(value));
+            case GgufValueType.Int16: return GgufValue.Of((short)r.ReadU16(value));
+            case GgufValueType.UInt32: return GgufValue.Of(r.ReadU32(value));
+            case GgufValueType.Int32: return GgufValue.Of((int)r.ReadU32(value));
+            case GgufValueType.Float32: return GgufValue.Of(BitConverter.UInt32BitsToSingle(r.ReadU32(value)));
+            case GgufValueType.Bool: return GgufValue.Of(r.ReadU8(value) != 0); // gguf.cpp: any non-zero byte is true
+            case GgufValueType.UInt64: return GgufValue.Of(r.ReadU64(value));
+            case GgufValueType.Int64: return GgufValue.Of((long)r.ReadU64(value));
+            case GgufValueType.Float64: return GgufValue.Of(BitConverter.UInt64BitsToDouble(r.ReadU64(value)));
+            case GgufValueType.String: return GgufValue.OfStringBytes(r.ReadStringBytes(new("string value of '{0}'", key)));
             case GgufValueType.Array: return ReadArray(ref r, key, depth);
             default:
                 throw r.Error($"metadata key '{key}' has unknown value type {(uint)type}", typeAt);
@@ -108,9 +109,10 @@ internal static unsafe class GgufHeaderParser
     private static GgufValue ReadArray(ref GgufHeaderReader r, string key, int depth)
     {
         long elemAt = r.Position;
-        var elementType = (GgufValueType)r.ReadU32($"array element type of '{key}'");
+        var elementType = (GgufValueType)r.ReadU32(new("array element type of '{0}'", key));
         long countAt = r.Position;
-        long count = r.ReadCount($"array length of '{key}'");
+        long count = r.ReadCount(new("array length of '{0}'", key));
+        var elements = new GgufField("elements of '{0}'", key);
         long minElementBytes = MinElementBytes(elementType);
         if (minElementBytes == 0)
             throw r.Error($"metadata key '{key}' is an array of unknown element type {(uint)elementType}", elemAt);
@@ -121,19 +123,19 @@ internal static unsafe class GgufHeaderParser
 
         switch (elementType)
         {
-            case GgufValueType.UInt8: return GgufValue.Of(r.ReadArray<byte>(count, key));
-            case GgufValueType.Int8: return GgufValue.Of(r.ReadArray<sbyte>(count, key));
-            case GgufValueType.UInt16: return GgufValue.Of(r.ReadArray<ushort>(count, key));
-            case GgufValueType.Int16: return GgufValue.Of(r.ReadArray<short>(count, key));
-            case GgufValueType.UInt32: return GgufValue.Of(r.ReadArray<uint>(count, key));
-            case GgufValueType.Int32: return GgufValue.Of(r.ReadArray<int>(count, key));
-            case GgufValueType.Float32: return GgufValue.Of(r.ReadArray<float>(count, key));
-            case GgufValueType.UInt64: return GgufValue.Of(r.ReadArray<ulong>(count, key));
-            case GgufValueType.Int64: return GgufValue.Of(r.ReadArray<long>(count, key));
-            case GgufValueType.Float64: return GgufValue.Of(r.ReadArray<double>(count, key));
+            case GgufValueType.UInt8: return GgufValue.Of(r.ReadArray<byte>(count, elements));
+            case GgufValueType.Int8: return GgufValue.Of(r.ReadArray<sbyte>(count, elements));
+            case GgufValueType.UInt16: return GgufValue.Of(r.ReadArray<ushort>(count, elements));
+            case GgufValueType.Int16: return GgufValue.Of(r.ReadArray<short>(count, elements));
+            case GgufValueType.UInt32: return GgufValue.Of(r.ReadArray<uint>(count, elements));
+            case GgufValueType.Int32: return GgufValue.Of(r.ReadArray<int>(count, elements));
+            case GgufValueType.Float32: return GgufValue.Of(r.ReadArray<float>(count, elements));
+            case GgufValueType.UInt64: return GgufValue.Of(r.ReadArray<ulong>(count, elements));
+            case GgufValueType.Int64: return GgufValue.Of(r.ReadArray<long>(count, elements));
+            case GgufValueType.Float64: return GgufValue.Of(r.ReadArray<double>(count, elements));
             case GgufValueType.Bool:
             {
-                ReadOnlySpan<byte> raw = r.Take(count, key);
+                ReadOnlySpan<byte> raw = r.Take(count, elements);
                 var bools = new bool[count];
                 for (int i = 0; i < bools.Length; i++)
                     bools[i] = raw[i] != 0;
@@ -143,7 +145,7 @@ internal static unsafe class GgufHeaderParser
             {
                 var strings = new byte[count][];
                 for (long i = 0; i < count; i++)
-                    strings[i] = r.ReadStringBytes($"element {i} of '{key}'");
+                    strings[i] = r.ReadStringBytes(new("element {1} of '{0}'", key, i));
                 return GgufValue.OfStringBytes(strings);
             }
             default: // nested array
@@ -184,9 +186,9 @@ internal static unsafe class GgufHeaderParser
 
     private static GgufTensorInfo ReadTensorInfo(ref GgufHeaderReader r, long index)
     {
-        string name = GgufValue.Decode(r.ReadStringBytes($"name of tensor {index}", MaxKeyBytes));
+        string name = GgufValue.Decode(r.ReadStringBytes(new("name of tensor {1}", null, index), MaxKeyBytes));
         long dimsAt = r.Position;
-        uint nDims = r.ReadU32($"n_dims of tensor '{name}'");
+        uint nDims = r.ReadU32(new("n_dims of tensor '{0}'", name));
         if (nDims > MaxDims)
             throw r.Error($"tensor '{name}' has {nDims} dimensions; at most {MaxDims} are allowed", dimsAt);
         // n_dims = 0 means a single element (missing dims count as 1, spec §1.3).
@@ -196,7 +198,7 @@ internal static unsafe class GgufHeaderParser
         for (int d = 0; d < nDims; d++)
         {
             long dimAt = r.Position;
-            ulong raw = r.ReadU64($"dimension {d} of tensor '{name}'");
+            ulong raw = r.ReadU64(new("dimension {1} of tensor '{0}'", name, d));
             if (raw == 0 || raw > long.MaxValue)
                 throw r.Error($"tensor '{name}' dimension {d} is {(long)raw} (must be positive)", dimAt);
             shape[d] = (long)raw;
@@ -205,7 +207,7 @@ internal static unsafe class GgufHeaderParser
             elements *= shape[d];
         }
         long typeAt = r.Position;
-        uint typeId = r.ReadU32($"type of tensor '{name}'");
+        uint typeId = r.ReadU32(new("type of tensor '{0}'", name));
         var type = (GgmlType)typeId;
         if (!GgmlTypeInfo.IsKnown(type))
             throw r.Error($"tensor '{name}' has unknown ggml type id {typeId}", typeAt);
@@ -216,7 +218,7 @@ internal static unsafe class GgufHeaderParser
         long rows = elements / shape[0];
         if (rows > long.MaxValue / rowBytes)
             throw r.Error($"tensor '{name}' byte size overflows 64 bits", dimsAt);
-        long offset = r.ReadCount($"data offset of tensor '{name}'");
+        long offset = r.ReadCount(new("data offset of tensor '{0}'", name));
         return new GgufTensorInfo(name, type, shape, offset, rowBytes * rows);
     }
 

@@ -32,34 +32,34 @@ internal unsafe struct GgufHeaderReader
 
     public GgufFormatException Error(string problem, long? offset = null) => new(_path, problem, offset ?? Position);
 
-    public void Require(long bytes, string what)
+    public void Require(long bytes, GgufField what)
     {
         if (bytes < 0 || bytes > Remaining)
             throw Error($"truncated: {what} needs {bytes} bytes but only {Remaining} remain (file is {_length} bytes)");
     }
 
-    public byte ReadU8(string what)
+    public byte ReadU8(GgufField what)
     {
         Require(1, what);
         return _base[Position++];
     }
 
-    public ushort ReadU16(string what) => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, what));
-    public uint ReadU32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
-    public ulong ReadU64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, what));
+    public ushort ReadU16(GgufField what) => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, what));
+    public uint ReadU32(GgufField what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
+    public ulong ReadU64(GgufField what) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, what));
 
     /// <summary>A u64 count or size that must be a non-negative int64 (gguf.cpp reads them as int64).</summary>
-    public long ReadCount(string what)
+    public long ReadCount(GgufField what, string errorPrefix = "")
     {
         long at = Position;
         ulong v = ReadU64(what);
         if (v > long.MaxValue)
-            throw Error($"{what} {v} is negative as a signed 64-bit value", at);
+            throw Error($"{errorPrefix}{what} {v} is negative as a signed 64-bit value", at);
         return (long)v;
     }
 
     /// <summary>Returns the next <paramref name="count"/> bytes as a span over the mapping and advances.</summary>
-    public ReadOnlySpan<byte> Take(long count, string what)
+    public ReadOnlySpan<byte> Take(long count, GgufField what)
     {
         Require(count, what);
         if (count > int.MaxValue)
@@ -70,19 +70,19 @@ internal unsafe struct GgufHeaderReader
     }
 
     /// <summary>A GGUF string (u64 length + bytes), length checked against the remaining bytes first.</summary>
-    public byte[] ReadStringBytes(string what, long maxLength = MaxCount)
+    public byte[] ReadStringBytes(GgufField what, long maxLength = MaxCount)
     {
         long at = Position;
-        long length = ReadCount($"length of {what}");
-        if (length > maxLength)
-            throw Error($"{what} claims {length} bytes, more than the limit of {maxLength}", at);
+        long length = ReadCount(what, errorPrefix: "length of ");
         if (length > Remaining)
             throw Error($"{what} claims {length} bytes but only {Remaining} remain before the end of the file", at);
+        if (length > maxLength)
+            throw Error($"{what} claims {length} bytes, more than the limit of {maxLength}", at);
         return Take(length, what).ToArray();
     }
 
     /// <summary>Copies <paramref name="count"/> little-endian elements of T (count already validated).</summary>
-    public T[] ReadArray<T>(long count, string what) where T : unmanaged
+    public T[] ReadArray<T>(long count, GgufField what) where T : unmanaged
     {
         long bytes = count * sizeof(T);
         ReadOnlySpan<byte> raw = Take(bytes, what);

@@ -16,6 +16,7 @@ public static class Quantize
     {
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => true,
+        GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => true,
         _ => false,
     };
 
@@ -48,6 +49,9 @@ public static class Quantize
             case GgmlType.Q5_0: Blocks(src, dst, Q5_0Block.Bytes, Q5_0Block.Values, Q5_0Block.Quantize); return;
             case GgmlType.Q5_1: Blocks(src, dst, Q5_1Block.Bytes, Q5_1Block.Values, Q5_1Block.Quantize); return;
             case GgmlType.Q8_0: Blocks(src, dst, Q8_0Block.Bytes, Q8_0Block.Values, Q8_0Block.Quantize); return;
+            case GgmlType.Q4_K: Blocks(src, dst, Q4_KBlock.Bytes, Q4_KBlock.Values, Q4_KBlock.Quantize); return;
+            case GgmlType.Q5_K: Blocks(src, dst, Q5_KBlock.Bytes, Q5_KBlock.Values, Q5_KBlock.Quantize); return;
+            case GgmlType.Q6_K: Blocks(src, dst, Q6_KBlock.Bytes, Q6_KBlock.Values, Q6_KBlock.Quantize); return;
             default:
                 throw new ArgumentException($"quantization to {type} is not supported", nameof(type));
         }

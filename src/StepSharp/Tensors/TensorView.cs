@@ -66,9 +66,15 @@ public readonly unsafe struct TensorView
     /// <summary>The bytes of one row.</summary>
     public ReadOnlySpan<byte> Row(long row)
     {
+        return new ReadOnlySpan<byte>(RowPointer(row), checked((int)RowByteLength));
+    }
+
+    /// <summary>Pointer to the first byte of one row, for kernels that work on raw pointers (bounds-checked).</summary>
+    public byte* RowPointer(long row)
+    {
         if ((ulong)row >= (ulong)RowCount)
             throw new ArgumentOutOfRangeException(nameof(row), row, $"tensor '{Name}' has {RowCount} rows");
-        return new ReadOnlySpan<byte>(Data + row * RowByteLength, checked((int)RowByteLength));
+        return Data + row * RowByteLength;
     }
 
     /// <summary>Dequantizes one row into <paramref name="dst"/> (length Ne0).</summary>

@@ -164,4 +164,56 @@ public class GgufFileTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void OpensA120GigabyteFileInWellUnderASecond()
+    {
+        // 900 Q4_K tensors of [8192, 28672] (132 MB each, 119 GB in all) and a 128k-token vocabulary, in a
+        // sparse file: more bytes than this machine has RAM, yet Open must only touch the header (spec §1).
+        const int tensors = 900, vocab = 128_000;
+        const long ne0 = 8192, ne1 = 28672;
+        long tensorBytes = ne0 / 256 * 144 * ne1;
+        var header = new GgufBytes().Header(3, tensors, 2).Str("general.architecture").U32(8).Str("big")
+            .Str("tokenizer.ggml.tokens").U32(9).U32(8).U64(vocab);
+        for (int i = 0; i < vocab; i++)
+            header.Str($"tok{i}");
+        for (int t = 0; t < tensors; t++)
+            header.TensorInfo($"blk.{t / 20}.w{t % 20}.weight", (uint)GgmlType.Q4_K, (ulong)(t * tensorBytes), (ulong)ne0, (ulong)ne1);
+        byte[] headerBytes = header.PadTo(32).ToArray();
+        long total = headerBytes.Length + tensors * tensorBytes;
+
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-sparse-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(headerBytes);
+                try
+                {
+                    stream.SetLength(total); // a hole: no disk blocks on Linux/macOS/NTFS-sparse
+                }
+                catch (IOException e)
+                {
+                    Assert.Skip($"cannot create a {total >> 30} GB sparse file here: {e.Message}");
+                }
+            }
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            using var file = GgufFile.Open(path);
+            TimeSpan openTime = watch.Elapsed;
+            Assert.Equal(total, file.FileLength);
+            Assert.Equal(tensors, file.Tensors.Count);
+            Assert.Equal(vocab, file.Metadata.GetStringBytesArray("tokenizer.ggml.tokens")!.Length);
+            TensorView last = file.GetTensor($"blk.{(tensors - 1) / 20}.w{(tensors - 1) % 20}.weight");
+            Assert.Equal(ne1, last.RowCount);
+            var row = new float[ne0];
+            last.DequantizeRow(ne1 - 1, row); // the very last bytes of the file: a hole, so zeros
+            Assert.All(row, v => Assert.Equal(0f, v));
+            Assert.True(openTime < TimeSpan.FromSeconds(1), $"opening took {openTime.TotalMilliseconds:F0} ms");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

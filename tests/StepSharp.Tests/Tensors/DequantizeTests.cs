@@ -169,8 +169,8 @@ public class DequantizeTests
             for (int i = 0; i < blockValues; i++)
             {
                 float expected = SpecBlockDecoder.Value(type, block, i);
-                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(y[blk * blockValues + i]),
-                    $"{type} block {blk} value {i}: expected {expected}, got {y[blk * blockValues + i]}");
+                if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(y[blk * blockValues + i]))
+                    Assert.Fail($"{type} block {blk} value {i}: expected {expected}, got {y[blk * blockValues + i]}");
             }
         }
     }

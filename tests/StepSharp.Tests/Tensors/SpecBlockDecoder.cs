@@ -57,7 +57,7 @@ internal static class SpecBlockDecoder
         return (H(b, 108) * sc) * q;
     }
 
-    private static (int Sc, int M) Scale6(ReadOnlySpan<byte> s, int j) => j < 4
+    public static (int Sc, int M) Scale6(ReadOnlySpan<byte> s, int j) => j < 4
         ? (s[j] & 63, s[j + 4] & 63)
         : (Lo(s[j + 4]) | (s[j - 4] >> 6) << 4, Hi(s[j + 4]) | (s[j] >> 6) << 4);
 

@@ -6,7 +6,7 @@ namespace StepSharp.Tensors.Blocks;
 /// With c = i/64, r = i%64, j = i/32: n = r &lt; 32 ? lo(qs[32c+r]) : hi(qs[32c+r-32]) — each 32-byte group
 /// holds 64 values, low nibbles first (unlike Q4_0). Value i = (d*sc[j])*n - (dmin*m[j]).
 /// </summary>
-internal static partial class Q4_KBlock
+internal static class Q4_KBlock
 {
     public const int Values = 256;
     public const int Bytes = 144;
@@ -30,6 +30,27 @@ internal static partial class Q4_KBlock
                 int n = high ? b >> 4 : b & 15;
                 y[32 * j + l] = d1 * n - m1;
             }
+        }
+    }
+
+    /// <summary>
+    /// quantize_row_q4_K_ref (spec §5 "Q4_K"): per 32-value sub-block an asymmetric fit
+    /// (make_qkx2_quants, weights sqrt(mean x²) + |x|), 6-bit scales and mins relative to their maxima,
+    /// then every value requantized against the stored (fp16 × 6-bit) scale and min.
+    /// </summary>
+    public static void Quantize(ReadOnlySpan<float> x, Span<byte> block)
+    {
+        Span<byte> levels = stackalloc byte[Values];
+        Span<float> weights = stackalloc float[32];
+        Span<float> scales = stackalloc float[8];
+        Span<float> mins = stackalloc float[8];
+        KSubBlockFit.FitAsymmetric(x, levels, weights, scales, mins, nmax: 15, rmin: -1f, rdelta: 0.1f, nstep: 20);
+        KSubBlockFit.StoreScalesAndRequantize(x, block, levels, scales, mins, nmax: 15);
+        Span<byte> qs = block.Slice(16, 128);
+        for (int c = 0; c < 4; c++)
+        {
+            for (int l = 0; l < 32; l++)
+                qs[32 * c + l] = (byte)(levels[64 * c + l] | levels[64 * c + l + 32] << 4);
         }
     }
 }
