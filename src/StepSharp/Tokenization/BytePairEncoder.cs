@@ -11,6 +11,7 @@ namespace StepSharp.Tokenization;
 internal sealed class BytePairEncoder
 {
     private const int MaxCachedWords = 65536;
+    private const int MaxCachedWordLength = 256; // long runs (base64, minified code) are rare repeats
 
     private readonly Vocabulary _vocab;
     private readonly BpeMergeTable _merges;
@@ -57,8 +58,11 @@ internal sealed class BytePairEncoder
         if (_cache.TryGetValue(key, out var cached)) { output.AddRange(cached); return; }
         var tokens = new List<int>(word.Length);
         Merge(word, tokens);
-        if (_cache.Count >= MaxCachedWords) _cache.Clear();
-        _cache.TryAdd(key, tokens.ToArray());
+        if (key.Length <= MaxCachedWordLength)
+        {
+            if (_cache.Count >= MaxCachedWords) _cache.Clear();
+            _cache.TryAdd(key, tokens.ToArray());
+        }
         output.AddRange(tokens);
     }
 

@@ -5,7 +5,14 @@ namespace StepSharp.Tokenization;
 /// <summary>Builds a tokenizer from a GGUF file's <c>tokenizer.ggml.*</c> metadata (llama.cpp's key names).</summary>
 public static class GgufTokenizerLoader
 {
-    public static ITokenizer Load(GgufMetadata metadata, string sourceName)
+    public static ITokenizer Load(GgufMetadata metadata, string sourceName) => Load(metadata, sourceName, null);
+
+    /// <param name="preTokenizerRegexes">
+    /// Split patterns to use instead of the table selected by tokenizer.ggml.pre — for a file whose pre name
+    /// this build does not know (e.g. read with <see cref="HfTokenizerLoader.ReadPreTokenizerRegexes"/> from the
+    /// model's tokenizer.json). Null: choose by name, as llama.cpp does.
+    /// </param>
+    public static ITokenizer Load(GgufMetadata metadata, string sourceName, IReadOnlyList<string>? preTokenizerRegexes)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         string model = metadata.GetString("tokenizer.ggml.model")
@@ -25,7 +32,8 @@ public static class GgufTokenizerLoader
         {
             Source = sourceName,
             Model = model,
-            Pre = metadata.GetString("tokenizer.ggml.pre"),
+            Pre = preTokenizerRegexes is null ? metadata.GetString("tokenizer.ggml.pre") : "default",
+            PreTokenizerRegexes = preTokenizerRegexes?.ToArray(),
             Tokens = tokens,
             Scores = metadata.GetFloat32Array("tokenizer.ggml.scores"),
             TokenTypes = types is null ? null : Array.ConvertAll(types, t => (int)t),

@@ -29,6 +29,13 @@ public static class HfTokenizerLoader
         return new Tokenizer(ReadDefinition(root, config?.RootElement, source));
     }
 
+    /// <summary>The split regexes of a tokenizer.json's pre_tokenizer (adapted as llama.cpp adapts them).</summary>
+    public static IReadOnlyList<string> ReadPreTokenizerRegexes(string tokenizerJsonPath)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(tokenizerJsonPath), new JsonDocumentOptions { AllowTrailingCommas = true });
+        return HfPipelineReader.ReadPreTokenizer(doc.RootElement, Path.GetFileName(tokenizerJsonPath)).Regexes;
+    }
+
     internal static TokenizerDefinition ReadDefinition(JsonElement root, JsonElement? config, string source)
     {
         var model = root.GetProperty("model");

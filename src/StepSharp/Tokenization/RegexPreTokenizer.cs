@@ -37,8 +37,6 @@ internal sealed class RegexPreTokenizer
         for (int i = 0; i < patterns.Count; i++) _steps[i] = Compile(patterns[i]);
     }
 
-    public IReadOnlyList<string> Patterns => Array.ConvertAll(_steps, s => s.Source);
-
     private static Step Compile(string pattern)
     {
         if (pattern == CustomSplitters.Gpt2Pattern) return new Step(StepKind.Gpt2, null, pattern);

@@ -36,12 +36,13 @@ internal sealed class Tokenizer : ITokenizer
             default: _wpm = new WordPieceEncoder(_vocab); break;
         }
         foreach (int id in _vocab.SpecialTokensLongestFirst) _specialByText.TryAdd(_vocab.Texts[id], id);
+        EndOfGenerationIds = Array.AsReadOnly(_vocab.EndOfGeneration);
     }
 
     public int VocabSize => _vocab.Count;
     public int BosId => _vocab.Bos;
     public int EosId => _vocab.Eos;
-    public IReadOnlyList<int> EndOfGenerationIds => _vocab.EndOfGeneration;
+    public IReadOnlyList<int> EndOfGenerationIds { get; }
     public bool AddBos => _vocab.AddBos;
     public bool AddEos => _vocab.AddEos;
     public bool AddSpacePrefix => _vocab.AddSpacePrefix;
@@ -116,10 +117,10 @@ internal sealed class Tokenizer : ITokenizer
     {
         CheckId(id);
         if (skipSpecial && (_vocab.Attributes[id] & (TokenAttributes.Control | TokenAttributes.Unknown)) != 0) return [];
-        return _vocab.Pieces[id];
+        return _vocab.Piece(id);
     }
 
-    public ReadOnlySpan<byte> TokenBytes(int id) { CheckId(id); return _vocab.Pieces[id]; }
+    public ReadOnlySpan<byte> TokenBytes(int id) { CheckId(id); return _vocab.Piece(id); }
 
     public string TokenText(int id) { CheckId(id); return _vocab.Texts[id]; }
 

@@ -18,8 +18,12 @@ internal sealed class Vocabulary
     public required float[] Scores { get; init; }
     public required TokenAttributes[] Attributes { get; init; }
     public required Dictionary<string, int> TextToId { get; init; }
-    public Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> SpanLookup => TextToId.GetAlternateLookup<ReadOnlySpan<char>>();
-    public required byte[][] Pieces { get; init; }
+    // Span-keyed view of TextToId, so lookups of sub-strings allocate nothing.
+    private Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _spanLookup;
+    private byte[]?[] _pieces = [];
+
+    /// <summary>The bytes a token renders to (llama.cpp token_to_piece with special = true), computed on first use.</summary>
+    public byte[] Piece(int id) => _pieces[id] ??= TokenPiece(Kind, Texts[id], Attributes[id]);
     public required int[] SpecialTokensLongestFirst { get; init; }
     public required int[] EndOfGeneration { get; init; }
     public required int MaxTokenLength { get; init; }
@@ -39,7 +43,13 @@ internal sealed class Vocabulary
 
     public int Count => Texts.Length;
 
-    public int Find(ReadOnlySpan<char> text) => SpanLookup.TryGetValue(text, out int id) ? id : -1;
+    private void FinishConstruction()
+    {
+        _pieces = new byte[Texts.Length][];
+        _spanLookup = TextToId.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public int Find(ReadOnlySpan<char> text) => _spanLookup.TryGetValue(text, out int id) ? id : -1;
 
     /// <summary>llama_vocab::byte_to_token for SentencePiece vocabularies: &lt;0xXX&gt;, else the byte as text.</summary>
     public int ByteToToken(byte b)
@@ -139,13 +149,9 @@ internal sealed class Vocabulary
         void Detect(ref int id, string[] candidates)
         {
             if (id >= 0) return;
-            for (int i = 0; i < n; i++)
-            {
-                if (Array.IndexOf(candidates, texts[i]) < 0) continue;
-                id = i;
-                attrs[i] |= TokenAttributes.Control;
-                return;
-            }
+            foreach (string c in candidates)
+                if (textToId.TryGetValue(c, out int found) && (id < 0 || found < id)) id = found;
+            if (id >= 0) attrs[id] |= TokenAttributes.Control;
         }
         Detect(ref eot, EotTexts);
         Detect(ref fimPre, FimPreTexts);
@@ -160,15 +166,15 @@ internal sealed class Vocabulary
 
         var eog = new SortedSet<int>();
         foreach (int id in (int[])[fimPad, fimRep, fimSep]) if (id >= 0) eog.Add(id);
-        for (int i = 0; i < n; i++)
+        foreach (string text in EogTexts)
         {
-            if (!EogTexts.Contains(texts[i])) continue;
-            eog.Add(i);
-            attrs[i] |= TokenAttributes.Control;
+            if (!textToId.TryGetValue(text, out int id)) continue;
+            eog.Add(id);
+            attrs[id] |= TokenAttributes.Control;
         }
         // gpt-oss: these structural tokens are always rendered (llama.cpp makes them user-defined).
-        for (int i = 0; i < n; i++)
-            if (texts[i] is "<|channel|>" or "<|message|>" or "<|start|>" or "<|constrain|>") attrs[i] = TokenAttributes.UserDefined;
+        foreach (string text in (string[])["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"])
+            if (textToId.TryGetValue(text, out int id)) attrs[id] = TokenAttributes.UserDefined;
         foreach (int id in (int[])[eos, eot, eom]) if (id >= 0) eog.Add(id);
         // o200k_harmony / solar-open: "<|end|>" ends a message, not the generation.
         int endId = -1; bool hasReturn = false, hasCall = false, hasFlush = false;
@@ -204,18 +210,17 @@ internal sealed class Vocabulary
                 if (textToId.TryGetValue(t, out int id)) attrs[id] &= ~TokenAttributes.RStrip;
         }
 
-        var pieces = new byte[n][];
-        for (int i = 0; i < n; i++) pieces[i] = TokenPiece(kind, texts[i], attrs[i]);
-
         bool lowercase = def.Lowercase ?? true; // llama.cpp's normalizer_options default (used by WordPiece only)
-        return new Vocabulary
+        var vocabulary = new Vocabulary
         {
             Source = src, Kind = kind, Model = def.Model, Texts = texts, Scores = scores, Attributes = attrs,
-            TextToId = textToId, Pieces = pieces, SpecialTokensLongestFirst = specialByLength, EndOfGeneration = eog.ToArray(),
+            TextToId = textToId, SpecialTokensLongestFirst = specialByLength, EndOfGeneration = eog.ToArray(),
             MaxTokenLength = maxLen, Bos = bos, Eos = eos, Eot = eot, Unk = unk, Sep = sep, Pad = pad,
             AddBos = addBos, AddEos = addEos, AddSep = addSep, AddSpacePrefix = addSpacePrefix,
             Lowercase = lowercase, StripAccents = def.StripAccents ?? lowercase,
         };
+        vocabulary.FinishConstruction();
+        return vocabulary;
     }
 
     /// <summary>The bytes a token renders to (llama.cpp token_to_piece with special = true).</summary>

@@ -57,6 +57,71 @@ public class HfTokenizerLoaderTests : IDisposable
     }
 
     [Fact]
+    public void GgufWithRegexesFromTokenizerJsonUsesThem()
+    {
+        // The deepseek-coder GGUF, but split by the regexes of a tokenizer.json (here: deepseek-coder's own),
+        // must give the reference ids.
+        string gguf = TestData.Path("tokenizers", "ggml-vocab-deepseek-coder.gguf");
+        string json = WriteJson(gguf, SplitSequence(["[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"]), mergesAsPairs: false);
+        var regexes = HfTokenizerLoader.ReadPreTokenizerRegexes(json);
+        Assert.Equal(5, regexes.Count);
+        using var file = GgufFile.Open(gguf);
+        var tok = GgufTokenizerLoader.Load(file.Metadata, "deepseek-coder", regexes);
+        foreach (var c in TokenizerTestData.Cases("deepseek-coder"))
+            Assert.Equal(TokenizerTestData.Show(c.Ids), TokenizerTestData.Show(tok.Encode(c.Text, false, false)));
+        // A pattern that isolates every character leaves nothing for the merges to join.
+        var perCharacter = GgufTokenizerLoader.Load(file.Metadata, "deepseek-coder", ["."]);
+        Assert.Single(tok.Encode("Hello", false));
+        Assert.Equal(5, perCharacter.Encode("Hello", false).Length);
+    }
+
+    [Fact]
+    public void SentencePieceStyleBpeJsonUsesMetaspaceByteFallbackAndTemplateBos()
+    {
+        // Llama-2 style tokenizer.json: "▁" normalizers, byte-fallback tokens, BOS from the post-processor.
+        var vocab = new JsonObject { ["<unk>"] = 0, ["<s>"] = 1, ["</s>"] = 2 };
+        for (int b = 0; b < 256; b++) vocab[$"<0x{b:X2}>"] = 3 + b;
+        vocab["▁"] = 259; vocab["a"] = 260; vocab["b"] = 261; vocab["ab"] = 262; vocab["▁ab"] = 263;
+        var root = new JsonObject
+        {
+            ["added_tokens"] = new JsonArray(
+                new JsonObject { ["id"] = 0, ["content"] = "<unk>", ["special"] = true },
+                new JsonObject { ["id"] = 1, ["content"] = "<s>", ["special"] = true },
+                new JsonObject { ["id"] = 2, ["content"] = "</s>", ["special"] = true }),
+            ["normalizer"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["normalizers"] = new JsonArray(
+                    new JsonObject { ["type"] = "Prepend", ["prepend"] = "▁" },
+                    new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" }),
+            },
+            ["pre_tokenizer"] = null,
+            ["post_processor"] = new JsonObject
+            {
+                ["type"] = "TemplateProcessing",
+                ["single"] = new JsonArray(
+                    new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = "<s>", ["type_id"] = 0 } },
+                    new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
+            },
+            ["decoder"] = new JsonObject { ["type"] = "Sequence", ["decoders"] = new JsonArray(new JsonObject { ["type"] = "ByteFallback" }) },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray("a b", "▁ ab"), ["byte_fallback"] = true, ["unk_token"] = "<unk>",
+            },
+        };
+        string path = Path.Combine(_dir, "tokenizer.json");
+        File.WriteAllText(path, root.ToJsonString());
+        var t = HfTokenizerLoader.Load(path);
+        Assert.True(t.AddBos);
+        Assert.True(t.AddSpacePrefix);
+        // "▁ab▁ab": a+b (rank 0) at both places first, then ▁+ab (rank 1).
+        Assert.Equal([1, 263, 263], t.Encode("ab ab"));
+        // "é" has no piece: its UTF-8 bytes C3 A9 as byte tokens after the "▁".
+        Assert.Equal([259, 3 + 0xC3, 3 + 0xA9], t.Encode("é", addSpecial: false));
+        Assert.Equal("ab abé", t.Decode(t.Encode("ab abé"), skipSpecial: true));
+    }
+
+    [Fact]
     public void UnsupportedPreTokenizerIsRejectedWithItsName()
     {
         string gguf = TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf");

@@ -36,6 +36,23 @@ public class RegexPreTokenizerTests
             Assert.Equal(Words(regex, text), Words(custom, text));
     }
 
+    [Theory]
+    [InlineData(CustomSplitters.Gpt2Pattern)]
+    [InlineData(CustomSplitters.Llama3Pattern)]
+    public void HandWrittenMatcherEqualsRegexPathOnRandomMixtures(string pattern)
+    {
+        // Random strings over characters of every class the patterns distinguish (fixed seed).
+        string[] alphabet = [" ", "  ", "\n", "\r", "\t", "a", "Z", "s", "t", "1", "²", "'", "é", "東", "!", "+", "\u00A0", "\u3000", "😀", "\u0301", "\u200D", "ー", "\u0085"];
+        var custom = new RegexPreTokenizer([pattern]);
+        var regex = new RegexPreTokenizer(["(?:" + pattern + ")"]);
+        var random = new Random(1234);
+        for (int n = 0; n < 3000; n++)
+        {
+            string text = string.Concat(Enumerable.Range(0, random.Next(1, 12)).Select(_ => alphabet[random.Next(alphabet.Length)]));
+            Assert.Equal(Words(regex, text), Words(custom, text));
+        }
+    }
+
     [Fact]
     public void DeepseekV3SplitsNumbersCjkAndWords()
     {

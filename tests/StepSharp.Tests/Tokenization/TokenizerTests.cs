@@ -3,7 +3,7 @@ using StepSharp.Tokenization;
 namespace StepSharp.Tests.Tokenization;
 
 /// <summary>The algorithms on tiny vocabularies whose correct output can be worked out by hand.</summary>
-public class HandBuiltVocabularyTests
+public class TokenizerTests
 {
     /// <summary>A byte-level vocabulary: the 256 byte characters (ids 0..255), then the given extra tokens.</summary>
     private static ITokenizer ByteLevel(string[] merges, string[] extra, int[]? extraTypes = null, string pre = "gpt-2", string? name = null)

@@ -4,7 +4,7 @@ using StepSharp.Tokenization;
 namespace StepSharp.Tests.Tokenization;
 
 /// <summary>Decoding: round trips on the reference vectors and streaming that never splits a character.</summary>
-public class DetokenizationTests
+public class StreamingDetokenizerTests
 {
     // WordPiece lower-cases and drops accents and whitespace, so it cannot round-trip.
     public static TheoryData<string> LosslessVocabs => new(TokenizerTestData.Vocabs.Where(v => v != "bert-bge"));

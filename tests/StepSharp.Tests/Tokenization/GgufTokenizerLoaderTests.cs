@@ -4,7 +4,7 @@ using StepSharp.Tokenization;
 namespace StepSharp.Tests.Tokenization;
 
 /// <summary>Tokenizers embedded in the reference models, against llama-tokenize / llama.cpp outputs.</summary>
-public class ModelTokenizerTests
+public class GgufTokenizerLoaderTests
 {
     private static ITokenizer Step35Tiny() => GgufTokenizerLoader.Load(TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf"));
 
