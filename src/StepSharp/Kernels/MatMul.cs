@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
 
@@ -77,7 +78,14 @@ public static unsafe class MatMul
                 int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
                 job.RowsPerChunk = (rows + chunks - 1) / chunks;
             }
-            pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
+            bool sums = !job.Tiled && RowDot.NeedsGroupSums(weights.Type);
+            job.GroupsPerToken = sums ? job.Inputs / 32 : 0;
+            fixed (float* ps = sums ? job.GroupSums(n) : null)
+            {
+                job.XSums = ps;
+                pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
+                job.XSums = null;
+            }
             job.X = null;
             job.Y = null;
             job.Base = null;
@@ -93,9 +101,23 @@ public static unsafe class MatMul
         public int Rows, Inputs, N, RowsPerChunk;
         public bool Tiled;
         public float* X, Y;
-        public delegate*<Isa, byte*, float*, int, float> Kernel;
+        public delegate*<Isa, byte*, float*, float*, int, float> Kernel;
+        public float* XSums;                     // N × Inputs/32 group sums for the K-quant kernels, else null
+        public int GroupsPerToken;
+        private float[] _xSums = [];
 
         [ThreadStatic] private static float[]? t_tile;
+
+        /// <summary>Fills the per-token group sums of X (computed once here, read by every row's kernel).</summary>
+        public float[] GroupSums(int n)
+        {
+            int needed = n * GroupsPerToken;
+            if (_xSums.Length < needed) _xSums = new float[Math.Max(needed, 2 * _xSums.Length)];
+            fixed (float* ps = _xSums)
+                for (int t = 0; t < n; t++)
+                    Widen.GroupSums32(X + (long)t * Inputs, Inputs, ps + (long)t * GroupsPerToken);
+            return _xSums;
+        }
 
         public void Execute(int chunk)
         {
@@ -105,16 +127,18 @@ public static unsafe class MatMul
             else ExecuteRows(r0, r1);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteRows(int r0, int r1)
         {
             for (int r = r0; r < r1; r++)
             {
                 byte* row = Base + r * RowBytes;
                 for (int t = 0; t < N; t++)
-                    Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, Inputs);
+                    Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteTiled(int r0, int r1)
         {
             float[] tile = t_tile ??= GC.AllocateUninitializedArray<float>(MatMulTile.Rows * PanelValues, pinned: true);
@@ -151,6 +175,7 @@ public static unsafe class MatMul
         }
 
         /// <summary>Adds one panel's contribution for all tokens: full tiles through the micro-kernel, edges one dot at a time.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ApplyPanel(float* w, long wStride, int quadRows, int k0, int len, int q, int tokensPerTile)
         {
             int t = 0;
@@ -163,7 +188,7 @@ public static unsafe class MatMul
             {
                 float* xt = X + (long)t * Inputs + k0;
                 for (int r = 0; r < quadRows; r++)
-                    Y[(long)t * Rows + q + r] += FloatDot.F32(Isa, (byte*)(w + r * wStride), xt, len);
+                    Y[(long)t * Rows + q + r] += FloatDot.F32(Isa, (byte*)(w + r * wStride), xt, null, len);
             }
         }
     }
