@@ -24,10 +24,11 @@ public static class KernelIsa
 {
     public const string EnvironmentVariable = "STEPSHARP_ISA";
 
-    private static volatile int s_current = (int)FromEnvironment(Environment.GetEnvironmentVariable(EnvironmentVariable));
-
     /// <summary>The best tier this machine runs.</summary>
     public static Isa Best { get; } = Detect();
+
+    // Declared after Best: static initialisers run in text order and this one reads Best.
+    private static volatile int s_current = (int)FromEnvironment(Environment.GetEnvironmentVariable(EnvironmentVariable));
 
     /// <summary>The tier kernels use now.</summary>
     public static Isa Current => (Isa)s_current;
@@ -65,7 +66,7 @@ public static class KernelIsa
     {
         Isa wanted = Parse(value);
         // Asking for more than the CPU has would crash with an illegal instruction; fall back instead.
-        return wanted <= Detect() ? wanted : Detect();
+        return wanted <= Best ? wanted : Best;
     }
 
     private static Isa Detect()

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
 
@@ -16,7 +17,8 @@ namespace StepSharp.Kernels;
 /// inner loop is bound by FMA throughput.</item>
 /// </list>
 /// Results equal the "dequantize then F32" reference up to the order of additions (testdata q8_0-deq-f32).
-/// Types without a fused kernel fall back to <see cref="DequantizingMatMul"/>.
+/// Types without a fused kernel fall back to <see cref="DequantizingMatMul"/>. With
+/// <see cref="ActivationQuantization"/> on, Q8_0 weights use llama.cpp's int8-activation computation instead.
 /// </summary>
 public static unsafe class MatMul
 {
@@ -77,7 +79,22 @@ public static unsafe class MatMul
                 int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
                 job.RowsPerChunk = (rows + chunks - 1) / chunks;
             }
-            pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
+            job.QuantizedActivations = weights.Type == GgmlType.Q8_0 && ActivationQuantization.Enabled;
+            if (job.QuantizedActivations) job.Tiled = false; // llama.cpp's Q8_0 path is a dot per row and token whatever the batch
+            bool sums = !job.Tiled && RowDot.NeedsGroupSums(weights.Type);
+            job.GroupsPerToken = sums || job.QuantizedActivations ? job.Inputs / 32 : 0;
+            fixed (float* ps = sums ? job.GroupSums(n) : null)
+            fixed (sbyte* pq = job.QuantizedActivations ? job.Quantize(n) : null)
+            fixed (float* pd = job.QuantizedActivations ? job.Scales : null)
+            {
+                job.XSums = ps;
+                job.Qx = pq;
+                job.Dx = pd;
+                pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
+                job.XSums = null;
+                job.Qx = null;
+                job.Dx = null;
+            }
             job.X = null;
             job.Y = null;
             job.Base = null;
@@ -93,9 +110,41 @@ public static unsafe class MatMul
         public int Rows, Inputs, N, RowsPerChunk;
         public bool Tiled;
         public float* X, Y;
-        public delegate*<Isa, byte*, float*, int, float> Kernel;
+        public delegate*<Isa, byte*, float*, float*, int, float> Kernel;
+        public float* XSums;                     // N × Inputs/32 group sums for the K-quant kernels, else null
+        public int GroupsPerToken;
+        private float[] _xSums = [];
+        public bool QuantizedActivations;
+        public sbyte* Qx;                        // N × Inputs int8 activations (QuantizedActivations only)
+        public float* Dx;                        // N × Inputs/32 their block scales
+        private sbyte[] _qx = [];
+        public float[] Scales = [];
 
         [ThreadStatic] private static float[]? t_tile;
+
+        /// <summary>Fills the per-token group sums of X (computed once here, read by every row's kernel).</summary>
+        public float[] GroupSums(int n)
+        {
+            int needed = n * GroupsPerToken;
+            if (_xSums.Length < needed) _xSums = new float[Math.Max(needed, 2 * _xSums.Length)];
+            fixed (float* ps = _xSums)
+                for (int t = 0; t < n; t++)
+                    Widen.GroupSums32(X + (long)t * Inputs, Inputs, ps + (long)t * GroupsPerToken);
+            return _xSums;
+        }
+
+        /// <summary>Rounds every token's X to Q8_0 blocks (see <see cref="Q8Activations"/>); the scales go to <see cref="Scales"/>.</summary>
+        public sbyte[] Quantize(int n)
+        {
+            int groups = Inputs / 32;
+            if (_qx.Length < n * Inputs) _qx = new sbyte[Math.Max(n * Inputs, 2 * _qx.Length)];
+            if (Scales.Length < n * groups) Scales = new float[Math.Max(n * groups, 2 * Scales.Length)];
+            fixed (sbyte* pq = _qx)
+            fixed (float* pd = Scales)
+                for (int t = 0; t < n; t++)
+                    Q8Activations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * groups);
+            return _qx;
+        }
 
         public void Execute(int chunk)
         {
@@ -105,16 +154,24 @@ public static unsafe class MatMul
             else ExecuteRows(r0, r1);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteRows(int r0, int r1)
         {
             for (int r = r0; r < r1; r++)
             {
                 byte* row = Base + r * RowBytes;
+                if (QuantizedActivations)
+                {
+                    for (int t = 0; t < N; t++)
+                        Y[(long)t * Rows + r] = Q8Activations.Dot(Isa, row, Qx + (long)t * Inputs, Dx + (long)t * GroupsPerToken, Inputs);
+                    continue;
+                }
                 for (int t = 0; t < N; t++)
-                    Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, Inputs);
+                    Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteTiled(int r0, int r1)
         {
             float[] tile = t_tile ??= GC.AllocateUninitializedArray<float>(MatMulTile.Rows * PanelValues, pinned: true);
@@ -151,6 +208,7 @@ public static unsafe class MatMul
         }
 
         /// <summary>Adds one panel's contribution for all tokens: full tiles through the micro-kernel, edges one dot at a time.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ApplyPanel(float* w, long wStride, int quadRows, int k0, int len, int q, int tokensPerTile)
         {
             int t = 0;
@@ -163,7 +221,7 @@ public static unsafe class MatMul
             {
                 float* xt = X + (long)t * Inputs + k0;
                 for (int r = 0; r < quadRows; r++)
-                    Y[(long)t * Rows + q + r] += FloatDot.F32(Isa, (byte*)(w + r * wStride), xt, len);
+                    Y[(long)t * Rows + q + r] += FloatDot.F32(Isa, (byte*)(w + r * wStride), xt, null, len);
             }
         }
     }

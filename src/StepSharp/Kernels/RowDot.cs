@@ -36,11 +36,34 @@ public static unsafe class RowDot
             throw new ArgumentException($"a {type} row of {x.Length} values takes {expected} bytes, got {row.Length}", nameof(row));
         fixed (byte* r = row)
         fixed (float* px = x)
-            return Kernel(type)(isa, r, px, x.Length);
+        {
+            if (!NeedsGroupSums(type)) return Kernel(type)(isa, r, px, null, x.Length);
+            float[]? rented = null;
+            int groups = x.Length / 32;
+            Span<float> sums = groups <= 2048 ? stackalloc float[groups] : (rented = System.Buffers.ArrayPool<float>.Shared.Rent(groups));
+            try
+            {
+                fixed (float* ps = sums)
+                {
+                    Widen.GroupSums32(px, x.Length, ps);
+                    return Kernel(type)(isa, r, px, ps, x.Length);
+                }
+            }
+            finally
+            {
+                if (rented is not null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
+            }
+        }
     }
 
-    /// <summary>The kernel for <paramref name="type"/>: (tier, row, x, values) → dot. No checks: callers validate once per matrix.</summary>
-    internal static delegate*<Isa, byte*, float*, int, float> Kernel(GgmlType type) => type switch
+    /// <summary>True for the K-quants with mins, whose kernels take the sums of each 32 values of x (see Widen.GroupSums32).</summary>
+    internal static bool NeedsGroupSums(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
+
+    /// <summary>
+    /// The kernel for <paramref name="type"/>: (tier, row, x, sums of each 32 values of x or null when
+    /// <see cref="NeedsGroupSums"/> is false, values) → dot. No checks: callers validate once per matrix.
+    /// </summary>
+    internal static delegate*<Isa, byte*, float*, float*, int, float> Kernel(GgmlType type) => type switch
     {
         GgmlType.F32 => &FloatDot.F32,
         GgmlType.F16 => &FloatDot.F16,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
@@ -28,6 +29,7 @@ internal static unsafe class WeightPanel
     }
 
     /// <summary>Q8_0 (spec §3.1): q·d with the same single rounding as the reference's (sbyte)q * d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ8_0Avx512(byte* src, int blocks, float* dst)
     {
         for (int b = 0; b < blocks; b++, src += 34, dst += 32)

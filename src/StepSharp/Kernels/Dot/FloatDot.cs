@@ -11,21 +11,21 @@ namespace StepSharp.Kernels.Dot;
 /// </summary>
 internal static unsafe class FloatDot
 {
-    public static float F32(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float F32(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
         Isa.Avx512 => Avx512<F32Loader>(row, x, n),
         Isa.Avx2 => Avx2<F32Loader>(row, x, n),
         _ => Scalar<F32Loader>(row, x, n),
     };
 
-    public static float F16(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float F16(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
         Isa.Avx512 => Avx512<F16Loader>(row, x, n),
         Isa.Avx2 => Avx2<F16Loader>(row, x, n),
         _ => Scalar<F16Loader>(row, x, n),
     };
 
-    public static float BF16(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float BF16(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
         Isa.Avx512 => Avx512<BF16Loader>(row, x, n),
         Isa.Avx2 => Avx2<BF16Loader>(row, x, n),

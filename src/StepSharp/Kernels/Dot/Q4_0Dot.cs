@@ -12,7 +12,7 @@ internal static unsafe class Q4_0Dot
 {
     private const int BlockValues = 32, BlockBytes = 18;
 
-    public static float Dot(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float Dot(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
         Isa.Avx512 => Avx512(row, x, n),
         Isa.Avx2 => Avx2(row, x, n),
@@ -28,6 +28,7 @@ internal static unsafe class Q4_0Dot
         return (((qs & mask) - eight).AsSByte(), (Vector128.ShiftRightLogical(qs, 4) - eight).AsSByte());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx512(byte* row, float* x, int n)
     {
         int blocks = n / BlockValues;
@@ -45,6 +46,7 @@ internal static unsafe class Q4_0Dot
         return Vector512.Sum(acc0 + acc1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2(byte* row, float* x, int n)
     {
         int blocks = n / BlockValues;
@@ -66,6 +68,7 @@ internal static unsafe class Q4_0Dot
     }
 
     /// <summary>The plain reference: the formula of spec §3.1, one value at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Scalar(byte* row, float* x, int n)
     {
         float sum = 0;

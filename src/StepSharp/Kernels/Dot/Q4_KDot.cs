@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace StepSharp.Kernels.Dot;
@@ -6,25 +7,27 @@ namespace StepSharp.Kernels.Dot;
 /// dot(Q4_K row, x), dequantization fused (spec gguf-format.md §3.2: a 256-value super-block of eight
 /// 32-value sub-blocks; value = (d·sc_j)·n − (dmin·m_j), each 32-byte group holds two sub-blocks, low
 /// nibbles first). Per sub-block Σ (d1·n − m1)·x = d1·Σ n·x − m1·Σ x: the nibbles are widened and dotted
-/// unscaled, and the scale and the min are applied once per 32 values.
+/// unscaled and scaled once per 32 values, and the eight m1·Σx terms of a super-block take one 8-lane
+/// multiply-add with the caller's precomputed per-32 sums of x (xSums, see Widen.GroupSums32).
 /// </summary>
 internal static unsafe class Q4_KDot
 {
     private const int BlockValues = 256, BlockBytes = 144;
 
-    public static float Dot(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float Dot(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
-        Isa.Avx512 => Avx512(row, x, n),
-        Isa.Avx2 => Avx2(row, x, n),
+        Isa.Avx512 => Avx512(row, x, xSums, n),
+        Isa.Avx2 => Avx2(row, x, xSums, n),
         _ => Scalar(row, x, n),
     };
 
-    public static float Avx512(byte* row, float* x, int n)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx512(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
-        // Separate accumulators for even and odd sub-blocks and for the mins keep four independent FMA chains.
+        // Separate accumulators for even and odd sub-blocks: two independent FMA chains.
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
-        Vector512<float> minLo = Vector512<float>.Zero, minHi = Vector512<float>.Zero;
+        Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
         for (int b = 0; b < n / BlockValues; b++)
         {
@@ -32,24 +35,24 @@ internal static unsafe class Q4_KDot
             float* xb = x + b * BlockValues;
             float d = Widen.Half(p), dmin = Widen.Half(p + 2);
             Widen.KScales(p + 4, sm);
+            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
                 float* xc = xb + 64 * c;
                 accLo = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c]), Widen.Dot32(q & mask, xc), accLo);
                 accHi = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
-                minLo = Vector512.FusedMultiplyAdd(Vector512.Create(dmin * sm[8 + 2 * c]), Widen.Sum32(xc), minLo);
-                minHi = Vector512.FusedMultiplyAdd(Vector512.Create(dmin * sm[9 + 2 * c]), Widen.Sum32(xc + 32), minHi);
             }
         }
-        return Vector512.Sum((accLo + accHi) - (minLo + minHi));
+        return Vector512.Sum(accLo + accHi) - Vector256.Sum(mins);
     }
 
-    public static float Avx2(byte* row, float* x, int n)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx2(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
         Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
-        Vector256<float> minLo = Vector256<float>.Zero, minHi = Vector256<float>.Zero;
+        Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
         for (int b = 0; b < n / BlockValues; b++)
         {
@@ -57,20 +60,20 @@ internal static unsafe class Q4_KDot
             float* xb = x + b * BlockValues;
             float d = Widen.Half(p), dmin = Widen.Half(p + 2);
             Widen.KScales(p + 4, sm);
+            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
                 float* xc = xb + 64 * c;
                 accLo = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c]), Widen.Dot32Avx2(q & mask, xc), accLo);
                 accHi = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c + 1]), Widen.Dot32Avx2(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
-                minLo = Vector256.FusedMultiplyAdd(Vector256.Create(dmin * sm[8 + 2 * c]), Widen.Sum32Avx2(xc), minLo);
-                minHi = Vector256.FusedMultiplyAdd(Vector256.Create(dmin * sm[9 + 2 * c]), Widen.Sum32Avx2(xc + 32), minHi);
             }
         }
-        return Vector256.Sum((accLo + accHi) - (minLo + minHi));
+        return Vector256.Sum(accLo + accHi) - Vector256.Sum(mins);
     }
 
     /// <summary>The plain reference: the formula of spec §3.2, one value at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Scalar(byte* row, float* x, int n)
     {
         byte* sm = stackalloc byte[16];

@@ -1,20 +1,21 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace StepSharp.Kernels.Dot;
 
 /// <summary>
 /// dot(Q5_K row, x), dequantization fused (spec gguf-format.md §3.2: Q4_K's layout plus qh[32], whose bit j
-/// of byte l is the 5th bit of value l of sub-block j). As in <see cref="Q4_KDot"/>, scale and min are
-/// applied once per sub-block; the 5th bit is merged into the nibble bytes before widening.
+/// of byte l is the 5th bit of value l of sub-block j). As in <see cref="Q4_KDot"/>, the scale is applied
+/// once per sub-block and the mins through the precomputed sums of x; the 5th bit is merged into the nibble bytes before widening.
 /// </summary>
 internal static unsafe class Q5_KDot
 {
     private const int BlockValues = 256, BlockBytes = 176;
 
-    public static float Dot(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float Dot(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
-        Isa.Avx512 => Avx512(row, x, n),
-        Isa.Avx2 => Avx2(row, x, n),
+        Isa.Avx512 => Avx512(row, x, xSums, n),
+        Isa.Avx2 => Avx2(row, x, xSums, n),
         _ => Scalar(row, x, n),
     };
 
@@ -25,11 +26,12 @@ internal static unsafe class Q5_KDot
         return nibbles | (Vector256.Equals(qh & bit, bit) & Vector256.Create((byte)16));
     }
 
-    public static float Avx512(byte* row, float* x, int n)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx512(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
-        Vector512<float> minLo = Vector512<float>.Zero, minHi = Vector512<float>.Zero;
+        Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
         for (int b = 0; b < n / BlockValues; b++)
         {
@@ -38,6 +40,7 @@ internal static unsafe class Q5_KDot
             float d = Widen.Half(p), dmin = Widen.Half(p + 2);
             Widen.KScales(p + 4, sm);
             Vector256<byte> qh = Vector256.Load(p + 16);
+            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 48 + 32 * c);
@@ -45,18 +48,17 @@ internal static unsafe class Q5_KDot
                 Vector256<byte> lo = With5thBit(q & mask, qh, 2 * c), hi = With5thBit(Vector256.ShiftRightLogical(q, 4), qh, 2 * c + 1);
                 accLo = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c]), Widen.Dot32(lo, xc), accLo);
                 accHi = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c + 1]), Widen.Dot32(hi, xc + 32), accHi);
-                minLo = Vector512.FusedMultiplyAdd(Vector512.Create(dmin * sm[8 + 2 * c]), Widen.Sum32(xc), minLo);
-                minHi = Vector512.FusedMultiplyAdd(Vector512.Create(dmin * sm[9 + 2 * c]), Widen.Sum32(xc + 32), minHi);
             }
         }
-        return Vector512.Sum((accLo + accHi) - (minLo + minHi));
+        return Vector512.Sum(accLo + accHi) - Vector256.Sum(mins);
     }
 
-    public static float Avx2(byte* row, float* x, int n)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx2(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
         Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
-        Vector256<float> minLo = Vector256<float>.Zero, minHi = Vector256<float>.Zero;
+        Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
         for (int b = 0; b < n / BlockValues; b++)
         {
@@ -65,6 +67,7 @@ internal static unsafe class Q5_KDot
             float d = Widen.Half(p), dmin = Widen.Half(p + 2);
             Widen.KScales(p + 4, sm);
             Vector256<byte> qh = Vector256.Load(p + 16);
+            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 48 + 32 * c);
@@ -72,14 +75,13 @@ internal static unsafe class Q5_KDot
                 Vector256<byte> lo = With5thBit(q & mask, qh, 2 * c), hi = With5thBit(Vector256.ShiftRightLogical(q, 4), qh, 2 * c + 1);
                 accLo = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c]), Widen.Dot32Avx2(lo, xc), accLo);
                 accHi = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c + 1]), Widen.Dot32Avx2(hi, xc + 32), accHi);
-                minLo = Vector256.FusedMultiplyAdd(Vector256.Create(dmin * sm[8 + 2 * c]), Widen.Sum32Avx2(xc), minLo);
-                minHi = Vector256.FusedMultiplyAdd(Vector256.Create(dmin * sm[9 + 2 * c]), Widen.Sum32Avx2(xc + 32), minHi);
             }
         }
-        return Vector256.Sum((accLo + accHi) - (minLo + minHi));
+        return Vector256.Sum(accLo + accHi) - Vector256.Sum(mins);
     }
 
     /// <summary>The plain reference: the formula of spec §3.2, one value at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Scalar(byte* row, float* x, int n)
     {
         byte* sm = stackalloc byte[16];

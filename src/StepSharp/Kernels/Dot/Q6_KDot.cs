@@ -13,7 +13,7 @@ internal static unsafe class Q6_KDot
 {
     private const int BlockValues = 256, BlockBytes = 210;
 
-    public static float Dot(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float Dot(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
         Isa.Avx512 => Avx512(row, x, n),
         Isa.Avx2 => Avx2(row, x, n),
@@ -30,6 +30,7 @@ internal static unsafe class Q6_KDot
         return ((low4 | Vector256.ShiftLeft(high2, 4)) - Vector256.Create((byte)32)).AsSByte();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx512(byte* row, float* x, int n)
     {
         Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
@@ -53,6 +54,7 @@ internal static unsafe class Q6_KDot
         return Vector512.Sum(acc0 + acc1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2(byte* row, float* x, int n)
     {
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
@@ -80,6 +82,7 @@ internal static unsafe class Q6_KDot
     }
 
     /// <summary>The plain reference: the formula of spec §3.2 / §3.4, one value at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Scalar(byte* row, float* x, int n)
     {
         float sum = 0;

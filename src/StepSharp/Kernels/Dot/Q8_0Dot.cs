@@ -12,13 +12,14 @@ internal static unsafe class Q8_0Dot
 {
     private const int BlockValues = 32, BlockBytes = 34;
 
-    public static float Dot(Isa isa, byte* row, float* x, int n) => isa switch
+    public static float Dot(Isa isa, byte* row, float* x, float* xSums, int n) => isa switch
     {
         Isa.Avx512 => Avx512(row, x, n),
         Isa.Avx2 => Avx2(row, x, n),
         _ => Scalar(row, x, n),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx512(byte* row, float* x, int n)
     {
         int blocks = n / BlockValues, b = 0;
@@ -42,6 +43,7 @@ internal static unsafe class Q8_0Dot
         return Vector512.FusedMultiplyAdd(Vector512.Create(Widen.Half(p)), s, acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2(byte* row, float* x, int n)
     {
         int blocks = n / BlockValues;
@@ -63,6 +65,7 @@ internal static unsafe class Q8_0Dot
     }
 
     /// <summary>The plain reference: the formula of spec §3.1, one value at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Scalar(byte* row, float* x, int n)
     {
         float sum = 0;

@@ -97,14 +97,32 @@ internal static unsafe class Widen
         return s0 + s1;
     }
 
-    /// <summary>Σ x[i] over 32 floats, as 16 partial sums (the "min" term of the K-quants).</summary>
+    /// <summary>m[j]·xSums[j] for the eight 6-bit mins of a K-quant super-block (the "−m1·Σx" terms of its eight sub-blocks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Sum32(float* x) => Vector512.Load(x) + Vector512.Load(x + 16);
+    public static Vector256<float> MinsTimesSums(byte* mins, float* xSums) =>
+        Bytes256(Vector128.CreateScalarUnsafe(*(ulong*)mins).AsByte()) * Vector256.Load(xSums);
 
-    /// <summary>Σ x[i] over 32 floats, as 8 partial sums.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Sum32Avx2(float* x) =>
-        (Vector256.Load(x) + Vector256.Load(x + 8)) + (Vector256.Load(x + 16) + Vector256.Load(x + 24));
+    /// <summary>
+    /// dst[g] = Σ x[32g .. 32g + 32): the per-sub-block sums of x that the K-quant kernels need for their
+    /// "min" term. Computed once per activation vector and shared by every row, instead of once per row.
+    /// </summary>
+    public static void GroupSums32(float* x, int n, float* dst)
+    {
+        for (int g = 0; g < n / 32; g++)
+        {
+            float* xg = x + 32 * g;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                dst[g] = Vector256.Sum((Vector256.Load(xg) + Vector256.Load(xg + 8)) + (Vector256.Load(xg + 16) + Vector256.Load(xg + 24)));
+            }
+            else
+            {
+                float s = 0;
+                for (int i = 0; i < 32; i++) s += xg[i];
+                dst[g] = s;
+            }
+        }
+    }
 
     /// <summary>
     /// Unpacks the 12-byte K-quant scale field (spec gguf-format.md §3.2 "Q4_K", see KScales6) into

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using StepSharp.Tensors;
+
+namespace StepSharp.Bench;
+
+/// <summary>
+/// A random weight tensor in native memory, shaped like a model matrix, with <see cref="Copies"/> copies of
+/// it stacked so that decode benchmarks cycle through more bytes than the L3 holds and measure DRAM, not cache.
+/// Quantized blocks are random bytes with moderate fp16 scales (no Inf/NaN); float rows are random values.
+/// </summary>
+public sealed unsafe class BenchWeights : IDisposable
+{
+    public BenchWeights(GgmlType type, int rows, int inputs, int copies, int seed = 1)
+    {
+        Type = type;
+        Rows = rows;
+        Inputs = inputs;
+        Copies = copies;
+        long rowBytes = GgmlTypeInfo.RowBytes(type, inputs);
+        long bytes = rowBytes * rows * copies;
+        Data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        var rng = new Random(seed);
+        var span = new Span<byte>(Data, checked((int)Math.Min(bytes, int.MaxValue)));
+        if (bytes > int.MaxValue) throw new ArgumentException("benchmark tensors must stay below 2 GB");
+        if (type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16)
+        {
+            var row = new float[inputs];
+            for (long r = 0; r < (long)rows * copies; r++)
+            {
+                for (int i = 0; i < inputs; i++) row[i] = (float)(rng.NextDouble() * 2 - 1);
+                Quantize.Row(type, row, span.Slice((int)(r * rowBytes), (int)rowBytes));
+            }
+        }
+        else
+        {
+            rng.NextBytes(span);
+            int blockBytes = GgmlTypeInfo.BlockBytes(type);
+            int scaleAt = type == GgmlType.Q6_K ? 208 : 0;
+            bool hasMin = type is GgmlType.Q4_K or GgmlType.Q5_K;
+            for (long at = 0; at < bytes; at += blockBytes)
+            {
+                ((Half*)(Data + at + scaleAt))[0] = (Half)(rng.NextDouble() * 0.02);
+                if (hasMin) ((Half*)(Data + at + 2))[0] = (Half)(rng.NextDouble() * 0.02);
+            }
+        }
+        View = new TensorView("bench", type, [inputs, (long)rows * copies], Data, bytes);
+    }
+
+    public GgmlType Type { get; }
+    public int Rows { get; }
+    public int Inputs { get; }
+    public int Copies { get; }
+    public byte* Data { get; }
+    public TensorView View { get; }
+
+    /// <summary>Bytes of one copy: what one matmul streams.</summary>
+    public long MatrixBytes => GgmlTypeInfo.RowBytes(Type, Inputs) * Rows;
+
+    public static float[] RandomVector(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    public void Dispose() => NativeMemory.AlignedFree(Data);
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using StepSharp.Kernels;
+using StepSharp.Tensors;
+
+namespace StepSharp.Bench;
+
+/// <summary>
+/// `-- quick`: a few-second Stopwatch measurement of decode GB/s and prefill GFLOP/s (old vs new), for
+/// development; the BenchmarkDotNet classes are the reference numbers.
+/// </summary>
+public static class QuickBench
+{
+    public static void Run(string[] args)
+    {
+        int threads = KernelThreadPool.DefaultThreadCount;
+        using var pool = new KernelThreadPool(threads);
+        Console.WriteLine($"isa {KernelIsa.Current}, threads {threads}, probe {BandwidthProbe.MeasureReadGBs(threads, TimeSpan.FromSeconds(1)):F1} GB/s read");
+        foreach (var type in args.Contains("decode") ? new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 } : [])
+        {
+            int copies = type is GgmlType.F32 ? 1 : type is GgmlType.F16 or GgmlType.BF16 ? 2 : 4;
+            using var w = new BenchWeights(type, 4096, 11264, copies);
+            float[] x = BenchWeights.RandomVector(11264, 2);
+            float[] y = new float[4096];
+            double fused = Time(() => { }, c => MatMul.Compute(pool, w.View, (long)(c % copies) * w.Rows, w.Rows, x, 1, y));
+            double old = Time(() => { }, c => DequantizingMatMul.Compute(pool, w.View, (long)(c % copies) * w.Rows, w.Rows, x, 1, y));
+            Console.WriteLine($"decode {type,-5} 4096x11264: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s");
+        }
+        using var single = new KernelThreadPool(1);
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 })
+        {
+            // L2-resident: the kernel's own speed, the ceiling it puts on decode whatever DRAM delivers.
+            using var w = new BenchWeights(type, 64, 4096, 1);
+            float[] x = BenchWeights.RandomVector(4096, 2);
+            float[] y = new float[64];
+            double fused = CpuTime(_ => MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
+            double old = CpuTime(_ => DequantizingMatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
+            Console.WriteLine($"in-cache 1 thread {type,-5}: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s  (per CPU-second)");
+        }
+        foreach (var type in new[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K })
+        {
+            const int rows = 512, inputs = 4096, tokens = 64;
+            using var w = new BenchWeights(type, rows, inputs, 1);
+            float[] x = BenchWeights.RandomVector(tokens * inputs, 2);
+            float[] y = new float[tokens * rows];
+            double flops = 2.0 * rows * inputs * tokens;
+            double fused = CpuTime(_ => MatMul.Compute(single, w.View, 0, rows, x, tokens, y));
+            double old = CpuTime(_ => DequantizingMatMul.Compute(single, w.View, 0, rows, x, tokens, y));
+            Console.WriteLine($"prefill 1 thread {type,-5} {rows}x{inputs}x{tokens}: tiled {flops / fused / 1e9,6:F1} GFLOP/s   dequantize+dot {flops / old / 1e9,6:F1} GFLOP/s  (per CPU-second)");
+        }
+        foreach (var type in args.Contains("prefill") ? new[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K } : [])
+        {
+            const int rows = 1024, inputs = 4096, tokens = 64;
+            using var w = new BenchWeights(type, rows, inputs, 1);
+            float[] x = BenchWeights.RandomVector(tokens * inputs, 2);
+            float[] y = new float[tokens * rows];
+            double flops = 2.0 * rows * inputs * tokens;
+            double fused = Time(() => { }, _ => MatMul.Compute(pool, w.View, 0, rows, x, tokens, y));
+            double old = Time(() => { }, _ => DequantizingMatMul.Compute(pool, w.View, 0, rows, x, tokens, y));
+            Console.WriteLine($"prefill {type,-5} {rows}x{inputs}x{tokens}: tiled {flops / fused / 1e9,6:F1} GFLOP/s   dequantize+dot {flops / old / 1e9,6:F1} GFLOP/s");
+        }
+    }
+
+    /// <summary>
+    /// Process CPU seconds per call, on a 1-thread pool: on a machine shared with other jobs the wall clock
+    /// measures the neighbours, CPU time measures the kernel.
+    /// </summary>
+    private static double CpuTime(Action<int> call)
+    {
+        for (int i = 0; i < 5; i++) call(i);
+        var samples = new List<double>();
+        int c = 0;
+        for (int s = 0; s < 5; s++)
+        {
+            TimeSpan cpu0 = Environment.CpuUsage.TotalTime;
+            int calls = 0;
+            while ((Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds < 50) { call(c++); calls++; }
+            samples.Add((Environment.CpuUsage.TotalTime - cpu0).TotalSeconds / calls);
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+
+    /// <summary>Seconds per call: median of several timed batches after a warm-up.</summary>
+    private static double Time(Action setup, Action<int> call)
+    {
+        setup();
+        for (int i = 0; i < 5; i++) call(i);
+        var samples = new List<double>();
+        int c = 0;
+        for (int s = 0; s < 7; s++)
+        {
+            var sw = Stopwatch.StartNew();
+            int calls = 0;
+            while (sw.Elapsed.TotalMilliseconds < 60) { call(c++); calls++; }
+            samples.Add(sw.Elapsed.TotalSeconds / calls);
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+}
