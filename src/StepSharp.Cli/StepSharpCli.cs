@@ -14,6 +14,9 @@ public static class StepSharpCli
         GenerateCommand.Create(),
         LogitsCommand.Create(),
         InspectCommand.Create(),
+        MakeModelCommand.Create(),
+        QuantizeCommand.Create(),
+        BenchCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args)

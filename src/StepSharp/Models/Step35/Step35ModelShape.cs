@@ -78,6 +78,25 @@ public sealed record Step35ModelShape
         _ => throw new ArgumentException($"unknown model preset '{name}' (demo, tiny, mini, full, full-N for N trunk layers)"),
     };
 
+    /// <summary>All parameters, MTP blocks included.</summary>
+    public long TotalParameters
+    {
+        get
+        {
+            long total = 2L * Vocab * Hidden;
+            for (int l = 0; l < BlockCount; l++)
+            {
+                int h = Heads(l);
+                total += (long)Hidden * h * HeadDim * 2 + 2L * Hidden * KvHeads * HeadDim + (long)Hidden * h;
+                total += l < DenseLayers
+                    ? 3L * Hidden * DenseFeedForward
+                    : 3L * Hidden * ((long)ExpertFeedForward * Experts + SharedFeedForward) + (long)Hidden * Experts;
+                if (l >= Layers) total += 2L * Hidden * Hidden + (long)Vocab * Hidden;
+            }
+            return total;
+        }
+    }
+
     /// <summary>Parameters touched per token: attention, dense FFNs, the k routed experts, shared experts, LM head (not the embedding lookup).</summary>
     public long ActiveParameters
     {

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using StepSharp.Formats;
+using StepSharp.Inference;
+using StepSharp.Kernels;
+using StepSharp.Models.Step35;
+using StepSharp.Tensors;
+
+namespace StepSharp.Cli.Commands;
+
+/// <summary>
+/// <c>stepsharp bench</c>: prompt and generation tokens/s like llama-bench, plus the decode bandwidth bound
+/// (active bytes per token against a quick memory-read probe).
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF file (default: a random model of --preset shape, built in memory)" };
+        var preset = new Option<string>("--preset") { Description = "shape when no --model: demo, tiny, mini", DefaultValueFactory = _ => "mini" };
+        var type = new Option<string>("--type") { Description = "weight type of the preset model", DefaultValueFactory = _ => "Q8_0" };
+        var prompt = new Option<string>("-p", "--n-prompt") { Description = "prompt lengths, comma-separated (0 = skip)", DefaultValueFactory = _ => "512" };
+        var gen = new Option<string>("-n", "--n-gen") { Description = "generation lengths, comma-separated (0 = skip)", DefaultValueFactory = _ => "128" };
+        var threads = new Option<string>("-t", "--threads") { Description = "thread counts, comma-separated", DefaultValueFactory = _ => KernelThreadPool.DefaultThreadCount.ToString(CultureInfo.InvariantCulture) };
+        var reps = new Option<int>("-r", "--repetitions") { Description = "runs per test", DefaultValueFactory = _ => 5 };
+        var output = new Option<string>("-o", "--output") { Description = "md or json", DefaultValueFactory = _ => "md" };
+        output.AcceptOnlyFromAmong("md", "json");
+        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, threads, reps, output };
+        command.SetAction((parse, _) => CliErrors.Guard(() =>
+        {
+            int[] ps = Ints(parse.GetValue(prompt)!, "-p"), ns = Ints(parse.GetValue(gen)!, "-n"), ts = Ints(parse.GetValue(threads)!, "-t");
+            if (ts.Any(t => t < 1)) throw new ArgumentException("-t: thread counts must be at least 1");
+            using var file = Open(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(type)!);
+            long active = ModelBenchmark.ActiveBytesPerToken(file);
+            var rows = new List<BenchmarkRow>();
+            var probes = new Dictionary<int, double>();
+            foreach (int t in ts)
+            {
+                probes[t] = BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1));
+                foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps)));
+                foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps)));
+            }
+            if (parse.GetValue(output) == "json") WriteJson(rows, active, probes);
+            else WriteMarkdown(rows, active, probes);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static GgufFile Open(string? path, string preset, string type)
+    {
+        if (path is not null) return GgufFile.Open(path);
+        if (!Enum.TryParse(type, ignoreCase: true, out GgmlType weightType) || !Quantize.Supports(weightType))
+            throw new ArgumentException($"--type '{type}' is not a type we can write");
+        var shape = Step35ModelShape.Preset(preset);
+        Console.Error.WriteLine($"building the random {shape.Name} model ({weightType}) in memory…");
+        return GgufFile.FromBytes(Step35RandomModel.Build(shape, 1234, weightType).ToArray(), $"{shape.Name}-{weightType}");
+    }
+
+    private static void WriteMarkdown(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes)
+    {
+        Console.WriteLine("| model | size | params | threads | test | t/s |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in rows)
+            Console.WriteLine($"| {r.ModelType} | {r.ModelSize / 1048576.0:F1} MiB | {r.ModelParameters / 1e6:F1} M | {r.Threads} | {r.Test} | {r.AvgTokensPerSecond:F2} ± {r.StdDevTokensPerSecond:F2} |");
+        Console.WriteLine();
+        Console.WriteLine($"active weights per generated token: {active / 1048576.0:F1} MiB");
+        foreach (var (t, gbs) in probes)
+        {
+            double bound = gbs * 1e9 / active;
+            var tg = rows.FirstOrDefault(r => r.Threads == t && r.NGen > 0);
+            string share = tg is null ? "" : $"; tg reaches {100 * tg.AvgTokensPerSecond / bound:F0} % of it";
+            Console.WriteLine($"{t} thread(s): memory read {gbs:F1} GB/s → decode bound {bound:F1} tokens/s{share}");
+        }
+    }
+
+    private static void WriteJson(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes)
+    {
+        var buffer = new MemoryStream();
+        using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true });
+        json.WriteStartArray();
+        foreach (var r in rows)
+        {
+            double gbs = probes[r.Threads];
+            json.WriteStartObject();
+            json.WriteString("model_type", r.ModelType);
+            json.WriteNumber("model_size", r.ModelSize);
+            json.WriteNumber("model_n_params", r.ModelParameters);
+            json.WriteNumber("n_threads", r.Threads);
+            json.WriteNumber("n_prompt", r.NPrompt);
+            json.WriteNumber("n_gen", r.NGen);
+            json.WriteNumber("avg_ts", r.AvgTokensPerSecond);
+            json.WriteNumber("stddev_ts", r.StdDevTokensPerSecond);
+            json.WriteStartArray("samples_ts");
+            foreach (double s in r.Samples) json.WriteNumberValue(s);
+            json.WriteEndArray();
+            json.WriteNumber("active_bytes_per_token", active);
+            json.WriteNumber("probe_read_gbs", gbs);
+            json.WriteNumber("bandwidth_bound_ts", gbs * 1e9 / active);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.Flush();
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static int[] Ints(string text, string option)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var r = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out r[i])) throw new ArgumentException($"{option}: '{parts[i]}' is not a number");
+        if (r.Length == 0) throw new ArgumentException($"{option} is empty");
+        return r;
+    }
+}

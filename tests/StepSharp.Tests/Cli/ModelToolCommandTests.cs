@@ -1,0 +1,52 @@
+using System.Text.Json;
+using StepSharp.Formats;
+
+namespace StepSharp.Tests.Cli;
+
+[Collection(nameof(ConsoleCollection))]
+public class ModelToolCommandTests
+{
+    [Fact]
+    public async Task MakeModelWritesAGgufThatLoadsAndGenerates()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-make-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            var made = await CliRunner.RunAsync("make-model", "--preset", "tiny", "--type", "Q8_0", "--output", path, "--seed", "5");
+            Assert.True(made.ExitCode == 0, made.Stderr);
+            using (var file = GgufFile.Open(path))
+            {
+                Assert.Equal("step35", file.Metadata.GetString("general.architecture"));
+                Assert.Equal(StepSharp.Tensors.GgmlType.Q8_0, file.GetTensor("blk.1.ffn_up_exps.weight").Type);
+                Assert.Equal(StepSharp.Tensors.GgmlType.F32, file.GetTensor("blk.1.ffn_gate_inp.weight").Type); // the router stays F32
+            }
+            var generated = await CliRunner.RunAsync("generate", "--model", path, "--prompt", "ab", "--max-tokens", "8", "--temperature", "0");
+            Assert.True(generated.ExitCode == 0, generated.Stderr);
+            Assert.Contains("generation: 8 tokens", generated.Stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task BenchReportsLlamaBenchRowsAndTheBandwidthBound()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "--preset", "tiny", "--type", "Q8_0", "-p", "16", "-n", "8", "-t", "1", "-r", "2", "-o", "json");
+        Assert.True(code == 0, stderr);
+        var rows = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(16, rows[0].GetProperty("n_prompt").GetInt32());
+        Assert.Equal(8, rows[1].GetProperty("n_gen").GetInt32());
+        foreach (var r in rows)
+        {
+            Assert.Equal(1, r.GetProperty("n_threads").GetInt32());
+            Assert.True(r.GetProperty("avg_ts").GetDouble() > 0);
+            Assert.True(r.GetProperty("stddev_ts").GetDouble() >= 0);
+            Assert.StartsWith("step35", r.GetProperty("model_type").GetString());
+            Assert.True(r.GetProperty("model_size").GetInt64() > 0);
+            Assert.True(r.GetProperty("bandwidth_bound_ts").GetDouble() > 0);
+        }
+    }
+}
