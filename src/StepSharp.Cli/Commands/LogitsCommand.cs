@@ -1,4 +1,5 @@
 using System.CommandLine;
+using StepSharp.Models;
 using System.Text.Json;
 
 namespace StepSharp.Cli.Commands;
@@ -17,8 +18,9 @@ internal static class LogitsCommand
         var mode = new Option<string>("--mode") { Description = "batch: the whole sequence in one prefill; seq: one token at a time", DefaultValueFactory = _ => "batch" };
         mode.AcceptOnlyFromAmong("batch", "seq");
         var threads = CommonOptions.Threads();
+        var dump = new Option<string?>("--dump") { Description = "also write every named intermediate (llama.cpp names, e.g. attn_norm-3) to this JSON file as {name: {ne, data}}" };
 
-        var command = new Command("logits", "write the logits of every position of a token sequence to JSON") { model, tokens, output, mode, threads };
+        var command = new Command("logits", "write the logits of every position of a token sequence to JSON") { model, tokens, output, mode, threads, dump };
         command.SetAction((parse, cancellation) => CliErrors.Guard(() =>
         {
             int[] ids = ParseTokens(parse.GetValue(tokens)!);
@@ -27,10 +29,18 @@ internal static class LogitsCommand
             int V = m.VocabSize;
             var logits = new float[ids.Length * V];
             bool batch = parse.GetValue(mode) == "batch";
+            var sink = parse.GetValue(dump) is null ? null : new ActivationDump();
             using (var state = m.CreateState(ids.Length, batch ? ids.Length : 1))
             {
+                state.Activations = sink;
                 if (batch) m.Forward(state, ids, logits, allPositions: true);
                 else for (int t = 0; t < ids.Length; t++) m.Forward(state, ids.AsSpan(t, 1), logits.AsSpan(t * V, V));
+            }
+            if (sink is not null)
+            {
+                using var dumpStream = File.Create(parse.GetValue(dump)!);
+                sink.WriteJson(dumpStream);
+                Console.Error.WriteLine($"wrote {sink.Count} intermediates to {parse.GetValue(dump)}{(batch ? "" : " (seq mode: each holds the last token's step)")}");
             }
             using (var stream = File.Create(parse.GetValue(output)!))
             using (var json = new Utf8JsonWriter(stream))

@@ -15,14 +15,14 @@ public class Step35IntermediatesTests
 {
     private const double RelativeTolerance = 1e-4;
 
-    private static readonly Lazy<(Dictionary<string, (int[] Ne, float[] Data)> Reference, RecordingActivationSink Ours)> Run = new(() =>
+    private static readonly Lazy<(Dictionary<string, (int[] Ne, float[] Data)> Reference, StepSharp.Models.ActivationDump Ours)> Run = new(() =>
     {
         var reference = LoadReference(TestData.Path("step35-tiny", "tensors.f32.fixed.json"));
         var tokens = ReferenceLogits.Load(TestData.Path("step35-tiny", "logits.f32.fixed.json")).Tokens;
         using var file = GgufFile.Open(TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf"));
         using var pool = new KernelThreadPool(1);
         using var model = Step35Model.Load(file, pool);
-        var sink = new RecordingActivationSink();
+        var sink = new StepSharp.Models.ActivationDump();
         using var state = model.CreateState(256, tokens.Length);
         state.Activations = sink;
         model.Forward(state, tokens, new float[tokens.Length * model.VocabSize], allPositions: true);
@@ -65,7 +65,7 @@ public class Step35IntermediatesTests
     }
 
     // ggml's argsort column holds all experts; its first k entries are the chosen ones in no promised order.
-    private static void CompareSelectedExperts(string name, int[] ne, float[] expected, RecordingActivationSink ours)
+    private static void CompareSelectedExperts(string name, int[] ne, float[] expected, StepSharp.Models.ActivationDump ours)
     {
         string layer = name["ffn_moe_argsort-".Length..];
         var (ids, shape) = ours.Tensors[$"ffn_moe_topk-{layer}"];
@@ -79,7 +79,7 @@ public class Step35IntermediatesTests
         }
     }
 
-    private static void CompareExpertWeights(string name, float[] expected, Dictionary<string, (int[] Ne, float[] Data)> reference, RecordingActivationSink ours)
+    private static void CompareExpertWeights(string name, float[] expected, Dictionary<string, (int[] Ne, float[] Data)> reference, StepSharp.Models.ActivationDump ours)
     {
         string layer = name["ffn_moe_weights_scaled-".Length..];
         var (refIds, refNe) = (reference[$"ffn_moe_argsort-{layer}"].Data, reference[$"ffn_moe_argsort-{layer}"].Ne);
