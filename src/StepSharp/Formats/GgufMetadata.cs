@@ -27,7 +27,9 @@ public sealed class GgufMetadata : IReadOnlyDictionary<string, GgufValue>
     }
 
     public int Count => _keys.Length;
-    public GgufValue this[string key] => _values.TryGetValue(key, out var v) ? v : throw Error(key, "is missing");
+    /// <summary>The value of <paramref name="key"/>; a missing key throws KeyNotFoundException (the dictionary contract), naming the file.</summary>
+    public GgufValue this[string key] =>
+        _values.TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"{_path}: metadata key '{key}' is missing");
 
     /// <summary>Keys in file order.</summary>
     public IEnumerable<string> Keys => _keys;

@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using StepSharp.Tensors.Blocks;
 
 namespace StepSharp.Tensors;
@@ -26,8 +26,8 @@ public static class Dequantize
         switch (type)
         {
             case GgmlType.F32:
-                for (int i = 0; i < dst.Length; i++)
-                    dst[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]);
+                // Little-endian hosts only (the parser refuses big-endian files): a plain copy.
+                MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
                 return;
             case GgmlType.F16:
                 for (int i = 0; i < dst.Length; i++)

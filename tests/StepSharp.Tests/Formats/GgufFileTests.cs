@@ -83,6 +83,22 @@ public class GgufFileTests
     }
 
     [Fact]
+    public void MetadataIsAReadOnlyDictionaryInFileOrder()
+    {
+        using var file = GgufFile.FromBytes(SpecExampleFile(), "spec-example.gguf");
+        IReadOnlyDictionary<string, GgufValue> m = file.Metadata;
+        Assert.Equal(4, m.Count);
+        Assert.Equal(["general.architecture", "tiny.n", "tiny.flag", "tiny.words"], m.Select(kv => kv.Key));
+        Assert.Equal([GgufValueType.String, GgufValueType.UInt32, GgufValueType.Bool, GgufValueType.Array], m.Values.Select(v => v.Type));
+        Assert.True(m.ContainsKey("tiny.flag"));
+        Assert.False(m.TryGetValue("nope", out _));
+        var e = Assert.Throws<KeyNotFoundException>(() => m["nope"]);
+        Assert.Contains("spec-example.gguf", e.Message);
+        Assert.Equal(GgufValueType.String, m["tiny.words"].ElementType);
+        Assert.Equal(2, m["tiny.words"].Count);
+    }
+
+    [Fact]
     public void MetadataGettersRejectTheWrongKindNamingTheKey()
     {
         using var file = GgufFile.FromBytes(SpecExampleFile(), "spec-example.gguf");
