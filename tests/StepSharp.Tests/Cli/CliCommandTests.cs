@@ -38,6 +38,37 @@ public class CliCommandTests
     }
 
     [Fact]
+    public async Task LogitsDumpWritesIntermediatesComparableWithLlamaCpp()
+    {
+        var reference = ReferenceLogits.Load(TestData.Path("step35-tiny", "logits.f32.fixed.json"));
+        using var expected = JsonDocument.Parse(File.ReadAllBytes(TestData.Path("step35-tiny", "tensors.f32.fixed.json")));
+        string output = Path.Combine(Path.GetTempPath(), $"stepsharp-logits-{Guid.NewGuid():N}.json");
+        string dump = Path.ChangeExtension(output, ".dump.json");
+        try
+        {
+            var (code, _, stderr) = await CliRunner.RunAsync("logits", "--model", TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf"),
+                "--tokens", string.Join(",", reference.Tokens), "--output", output, "--dump", dump);
+            Assert.True(code == 0, stderr);
+            using var ours = JsonDocument.Parse(File.ReadAllBytes(dump));
+            foreach (string name in new[] { "attn_gated-5", "ffn_moe_out-7", "result_norm" })
+            {
+                var want = expected.RootElement.GetProperty(name);
+                var got = ours.RootElement.GetProperty(name);
+                Assert.Equal(want.GetProperty("ne").EnumerateArray().Select(e => e.GetInt32()), got.GetProperty("ne").EnumerateArray().Select(e => e.GetInt32()));
+                float[] a = got.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                float[] b = want.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                float scale = b.Max(Math.Abs), worst = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+                Assert.True(worst <= 1e-4f * scale, $"{name}: max |Δ| {worst} at scale {scale}");
+            }
+        }
+        finally
+        {
+            File.Delete(output);
+            File.Delete(dump);
+        }
+    }
+
+    [Fact]
     public async Task GreedyGenerationOnTheDemoModelIsDeterministicAndLabelled()
     {
         string[] args = ["generate", "--prompt", "Hello", "--max-tokens", "24", "--temperature", "0", "--threads", "2"];
