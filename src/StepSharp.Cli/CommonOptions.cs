@@ -25,6 +25,20 @@ internal static class CommonOptions
         DefaultValueFactory = _ => defaultValue,
     };
 
+    public static Option<string> CacheType() => new("--cache-type", "-ctk")
+    {
+        Description = "KV-cache element type: f16 (default), f32 (exact reference), q8_0",
+        DefaultValueFactory = _ => "f16",
+    };
+
+    public static Models.Common.KvCacheType ParseCacheType(string? text) => text?.ToLowerInvariant() switch
+    {
+        "f16" or null => Models.Common.KvCacheType.F16,
+        "f32" => Models.Common.KvCacheType.F32,
+        "q8_0" => Models.Common.KvCacheType.Q8_0,
+        _ => throw new ArgumentException($"--cache-type '{text}' is not f16, f32 or q8_0"),
+    };
+
     /// <summary>Loads the model at <paramref name="path"/>, or the built-in demo model when null.</summary>
     public static LoadedModel Load(string? path, int threads)
     {

@@ -26,7 +26,8 @@ internal static class BenchCommand
         var reps = new Option<int>("-r", "--repetitions") { Description = "runs per test", DefaultValueFactory = _ => 5 };
         var output = new Option<string>("-o", "--output") { Description = "md or json", DefaultValueFactory = _ => "md" };
         output.AcceptOnlyFromAmong("md", "json");
-        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, threads, reps, output };
+        var cacheType = CommonOptions.CacheType();
+        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, threads, reps, output, cacheType };
         command.SetAction((parse, _) => CliErrors.Guard(() =>
         {
             int[] ps = Ints(parse.GetValue(prompt)!, "-p"), ns = Ints(parse.GetValue(gen)!, "-n"), ts = Ints(parse.GetValue(threads)!, "-t");
@@ -35,11 +36,12 @@ internal static class BenchCommand
             long active = ModelBenchmark.ActiveBytesPerToken(file);
             var rows = new List<BenchmarkRow>();
             var probes = new Dictionary<int, double>();
+            var kv = CommonOptions.ParseCacheType(parse.GetValue(cacheType));
             foreach (int t in ts)
             {
                 probes[t] = BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1));
-                foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps)));
-                foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps)));
+                foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps), kv));
+                foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv));
             }
             if (parse.GetValue(output) == "json") WriteJson(rows, active, probes);
             else WriteMarkdown(rows, active, probes);

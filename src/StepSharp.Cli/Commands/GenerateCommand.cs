@@ -20,10 +20,11 @@ internal static class GenerateCommand
         var threads = CommonOptions.Threads();
         var ctx = CommonOptions.Context();
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating past end-of-generation tokens" };
+        var cacheType = CommonOptions.CacheType();
 
         var command = new Command("generate", "generate text from a prompt")
         {
-            model, prompt, maxTokens, temperature, topK, topP, minP, seed, threads, ctx, ignoreEos,
+            model, prompt, maxTokens, temperature, topK, topP, minP, seed, threads, ctx, ignoreEos, cacheType,
         };
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
@@ -41,7 +42,7 @@ internal static class GenerateCommand
             var errors = StderrConsole.Instance;
             using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
             Console.Error.WriteLine($"model: {loaded.Description} ({loaded.Model.Architecture}, {loaded.Model.VocabSize} tokens), {loaded.Pool.ThreadCount} threads");
-            using var generator = new TextGenerator(loaded, parse.GetValue(ctx));
+            using var generator = new TextGenerator(loaded, parse.GetValue(ctx), cacheType: CommonOptions.ParseCacheType(parse.GetValue(cacheType)));
             var options = new GenerationOptions { MaxTokens = n, Sampling = sampling, IgnoreEndOfGeneration = parse.GetValue(ignoreEos) };
 
             string text = parse.GetValue(prompt) ?? "";

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StepSharp.Formats;
 using StepSharp.Kernels;
 using StepSharp.Models;
+using StepSharp.Models.Common;
 
 namespace StepSharp.Inference;
 
@@ -29,14 +30,14 @@ public sealed record BenchmarkRow(string ModelType, long ModelSize, long ModelPa
 /// </summary>
 public static class ModelBenchmark
 {
-    public static BenchmarkRow Run(GgufFile file, int threads, int nPrompt, int nGen, int repetitions)
+    public static BenchmarkRow Run(GgufFile file, int threads, int nPrompt, int nGen, int repetitions, KvCacheType cacheType = KvCacheType.F16)
     {
         if (repetitions < 1) throw new ArgumentOutOfRangeException(nameof(repetitions), repetitions, "repetitions must be at least 1");
         if ((nPrompt > 0) == (nGen > 0)) throw new ArgumentException("a benchmark row is either prompt processing (p > 0) or generation (n > 0)");
         using var pool = new KernelThreadPool(threads);
         using var model = ModelLoader.Load(file, pool);
         int tokens = Math.Max(nPrompt, nGen);
-        using var state = model.CreateState(tokens + 1, Math.Max(1, Math.Min(nPrompt, 512)));
+        using var state = model.CreateState(tokens + 1, Math.Max(1, Math.Min(nPrompt, 512)), cacheType);
         var ids = new int[tokens];
         var random = new Random(42);
         for (int i = 0; i < ids.Length; i++) ids[i] = random.Next(model.VocabSize);

@@ -12,10 +12,11 @@ public sealed class SerialCompletionEngine : ICompletionEngine
     private readonly TextGenerator _generator;
     private readonly SemaphoreSlim _turn = new(1, 1);
 
-    public SerialCompletionEngine(LoadedModel model, int contextLength, int batchSize = 64, IScriptedOutput? script = null)
+    public SerialCompletionEngine(LoadedModel model, int contextLength, int batchSize = 64, IScriptedOutput? script = null,
+        Models.Common.KvCacheType cacheType = Models.Common.KvCacheType.F16)
     {
         Model = model;
-        _generator = new TextGenerator(model, contextLength, batchSize) { Script = script };
+        _generator = new TextGenerator(model, contextLength, batchSize, cacheType) { Script = script };
     }
 
     public LoadedModel Model { get; }

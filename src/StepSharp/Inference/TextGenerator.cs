@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StepSharp.Inference.Sampling;
 using StepSharp.Models;
+using StepSharp.Models.Common;
 using StepSharp.Tokenization;
 
 namespace StepSharp.Inference;
@@ -57,11 +58,12 @@ public sealed class TextGenerator : IDisposable
     private readonly float[] _logits;
     private readonly TokenLogprob[] _top = new TokenLogprob[SamplingOptions.MaxTopLogprobs];
 
-    public TextGenerator(LoadedModel model, int contextLength, int batchSize = 64)
+    /// <param name="cacheType">KV-cache element type; F16 by default, as llama.cpp.</param>
+    public TextGenerator(LoadedModel model, int contextLength, int batchSize = 64, KvCacheType cacheType = KvCacheType.F16)
     {
         _model = model;
         ContextLength = Math.Min(contextLength, Math.Max(1, model.Model.TrainedContextLength));
-        _state = model.Model.CreateState(ContextLength, batchSize);
+        _state = model.Model.CreateState(ContextLength, batchSize, cacheType);
         _logits = new float[model.Model.VocabSize];
         BatchSize = batchSize;
     }

@@ -1,3 +1,5 @@
+using StepSharp.Models.Common;
+
 namespace StepSharp.Models;
 
 /// <summary>A causal language model: tokens in, next-token logits out, with its state kept in an <see cref="IModelState"/>.</summary>
@@ -12,7 +14,8 @@ public interface ICausalLanguageModel : IDisposable
     /// <summary>Creates the KV cache and scratch buffers for one sequence.</summary>
     /// <param name="contextLength">Maximum positions the sequence may reach.</param>
     /// <param name="maxBatchTokens">Tokens per forward step (prefill chunk); longer inputs are split.</param>
-    IModelState CreateState(int contextLength, int maxBatchTokens = 64);
+    /// <param name="cacheType">KV element type: F32 is the exact reference computation; the runtime defaults to F16.</param>
+    IModelState CreateState(int contextLength, int maxBatchTokens = 64, KvCacheType cacheType = KvCacheType.F32);
 
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions <c>state.Position ..</c> and advances the state.

@@ -9,6 +9,8 @@ namespace StepSharp.Tests.Models;
 /// <summary>
 /// Continuous batching must not change results: a sequence's logits are the same whether it runs alone or
 /// in a step shared with other sequences at other positions (weights are shared, attention and caches are not).
+/// Only the order of additions may differ (a step of several tokens takes the tiled prefill kernel, a lone token
+/// the streaming decode kernel), so logits agree to float rounding and greedy tokens are identical.
 /// </summary>
 public class MultiSequenceStepTests
 {
@@ -79,7 +81,12 @@ public class MultiSequenceStepTests
 
         for (int s = 0; s < prompts.Length; s++)
             for (int i = 0; i <= decodeSteps; i++)
-                Assert.True(alone[s][i].AsSpan().SequenceEqual(together[s][i]), $"sequence {s}, step {i}: batched logits differ from the single-sequence run");
+            {
+                float worst = 0;
+                for (int v = 0; v < V; v++) worst = Math.Max(worst, Math.Abs(alone[s][i][v] - together[s][i][v]));
+                Assert.True(worst <= 1e-4f, $"sequence {s}, step {i}: batched logits differ from the single-sequence run by {worst}");
+                Assert.Equal(ArgMax(alone[s][i]), ArgMax(together[s][i]));
+            }
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class AttentionLayer
     public RotaryEmbedding Rope { get; }
     public float Epsilon { get; }
 
-    public LayerKvCache CreateCache(int contextLength, int maxBatchTokens) => new(KvHeads, HeadDim, contextLength, Window, maxBatchTokens);
+    public LayerKvCache CreateCache(int contextLength, int maxBatchTokens, KvCacheType type) => new(KvHeads, HeadDim, contextLength, Window, maxBatchTokens, type);
 
     /// <summary>
     /// Adds the attention output of the step's rows to <c>b.Hidden</c>. Row t is a token at
@@ -88,11 +88,9 @@ public sealed class AttentionLayer
         // The step's keys go into the cache first, so each query sees itself and the earlier tokens of the step.
         for (int t = 0; t < tokens; t++)
         {
-            LayerKvCache cache = rows.Sequences[t].Caches[cacheIndex];
-            k.Slice(t * kvw, kvw).CopyTo(cache.KeyRow(rows.Positions[t]));
-            v.Slice(t * kvw, kvw).CopyTo(cache.ValueRow(rows.Positions[t]));
+            rows.Sequences[t].Caches[cacheIndex].Write(rows.Positions[t], k.Slice(t * kvw, kvw), v.Slice(t * kvw, kvw));
         }
-        _attention.Compute(pool, rows, cacheIndex, q, o, H);
+        _attention.Compute(pool, rows, cacheIndex, q, o, H, KvHeads);
         sink?.Record($"attn_out-{l}", o, qw, tokens);
 
         // Head-wise gate (spec §2.2 step 6): o_h ← o_h · sigmoid(a·Wg)_h, computed from the normed input a.

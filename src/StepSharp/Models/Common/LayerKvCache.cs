@@ -1,4 +1,18 @@
+using System.Runtime.InteropServices;
+using StepSharp.Tensors;
+
 namespace StepSharp.Models.Common;
+
+/// <summary>Element type of the KV cache.</summary>
+public enum KvCacheType
+{
+    /// <summary>4 bytes a value: the reference computation (llama.cpp's conformance runs use it).</summary>
+    F32,
+    /// <summary>2 bytes a value: the default, as in llama.cpp; moves logits by ~1e-3.</summary>
+    F16,
+    /// <summary>~1.06 bytes a value (ggml Q8_0 blocks of 32 per head slice).</summary>
+    Q8_0,
+}
 
 /// <summary>
 /// K and V of one attention layer, stored after QK-norm and RoPE (spec §2.6), as [slot, kvHead, headDim].
@@ -8,40 +22,90 @@ namespace StepSharp.Models.Common;
 /// </summary>
 public sealed class LayerKvCache
 {
-    private readonly float[] _keys;
-    private readonly float[] _values;
+    private readonly byte[] _keys;
+    private readonly byte[] _values;
+    private readonly int _headBytes;
 
-    public LayerKvCache(int kvHeads, int headDim, int contextLength, int window, int maxBatchTokens)
+    public LayerKvCache(int kvHeads, int headDim, int contextLength, int window, int maxBatchTokens, KvCacheType type = KvCacheType.F32)
     {
         KvHeads = kvHeads;
         HeadDim = headDim;
         Window = window;
+        Type = type;
+        if (type == KvCacheType.Q8_0 && headDim % 32 != 0)
+            throw new ArgumentException($"a Q8_0 KV cache needs a head dimension that is a multiple of 32, not {headDim}");
+        _headBytes = type switch
+        {
+            KvCacheType.F32 => headDim * sizeof(float),
+            KvCacheType.F16 => headDim * 2,
+            _ => (int)GgmlTypeInfo.RowBytes(GgmlType.Q8_0, headDim),
+        };
         Capacity = window > 0 ? Math.Min(contextLength, window + maxBatchTokens - 1) : contextLength;
-        long values = (long)Capacity * kvHeads * headDim;
-        if (values > Array.MaxLength)
-            throw new InsufficientMemoryException($"a KV layer of {Capacity} positions × {kvHeads} heads × {headDim} exceeds one array; lower the context length");
-        _keys = new float[values];
-        _values = new float[values];
+        long bytes = (long)Capacity * kvHeads * _headBytes;
+        if (bytes > Array.MaxLength)
+            throw new InsufficientMemoryException($"a KV layer of {Capacity} positions × {kvHeads} heads × {headDim} ({type}) exceeds one array; lower the context length");
+        _keys = new byte[bytes];
+        _values = new byte[bytes];
     }
 
     public int KvHeads { get; }
     public int HeadDim { get; }
+    public KvCacheType Type { get; }
     /// <summary>Keys a query sees including itself; 0 = unlimited (full attention).</summary>
     public int Window { get; }
     public int Capacity { get; }
-    public bool IsRing => Window > 0 && Capacity < int.MaxValue;
-    public int RowLength => KvHeads * HeadDim;
-    public long Bytes => 2L * _keys.Length * sizeof(float);
+    public long Bytes => (long)_keys.Length + _values.Length;
 
     public int Slot(int position) => Window > 0 ? position % Capacity : position;
 
     /// <summary>First position a query at <paramref name="position"/> attends to (spec §2.2 step 5: p − W &lt; j ≤ p).</summary>
     public int FirstVisible(int position) => Window > 0 ? Math.Max(0, position - Window + 1) : 0;
 
-    public Span<float> KeyRow(int position) => _keys.AsSpan(Slot(position) * RowLength, RowLength);
-    public Span<float> ValueRow(int position) => _values.AsSpan(Slot(position) * RowLength, RowLength);
-    public ReadOnlySpan<float> Key(int position, int kvHead) => _keys.AsSpan(Slot(position) * RowLength + kvHead * HeadDim, HeadDim);
-    public ReadOnlySpan<float> Value(int position, int kvHead) => _values.AsSpan(Slot(position) * RowLength + kvHead * HeadDim, HeadDim);
+    /// <summary>Stores the K and V rows (all KV heads) of one position.</summary>
+    public void Write(int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        Encode(key, _keys, position);
+        Encode(value, _values, position);
+    }
+
+    /// <summary>Key of one head at one position; <paramref name="scratch"/> (length HeadDim) holds it unless it is stored as F32.</summary>
+    public ReadOnlySpan<float> Key(int position, int kvHead, Span<float> scratch) => Decode(_keys, position, kvHead, scratch);
+
+    public ReadOnlySpan<float> Value(int position, int kvHead, Span<float> scratch) => Decode(_values, position, kvHead, scratch);
+
+    private void Encode(ReadOnlySpan<float> row, byte[] store, int position)
+    {
+        int offset = Slot(position) * KvHeads * _headBytes;
+        switch (Type)
+        {
+            case KvCacheType.F32:
+                MemoryMarshal.AsBytes(row[..(KvHeads * HeadDim)]).CopyTo(store.AsSpan(offset));
+                break;
+            case KvCacheType.F16:
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row[..(KvHeads * HeadDim)], MemoryMarshal.Cast<byte, Half>(store.AsSpan(offset, KvHeads * _headBytes)));
+                break;
+            default:
+                for (int h = 0; h < KvHeads; h++)
+                    Quantize.Row(GgmlType.Q8_0, row.Slice(h * HeadDim, HeadDim), store.AsSpan(offset + h * _headBytes, _headBytes));
+                break;
+        }
+    }
+
+    private ReadOnlySpan<float> Decode(byte[] store, int position, int kvHead, Span<float> scratch)
+    {
+        int offset = (Slot(position) * KvHeads + kvHead) * _headBytes;
+        switch (Type)
+        {
+            case KvCacheType.F32:
+                return MemoryMarshal.Cast<byte, float>(store.AsSpan(offset, _headBytes));
+            case KvCacheType.F16:
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(store.AsSpan(offset, _headBytes)), scratch);
+                return scratch[..HeadDim];
+            default:
+                Dequantize.Row(GgmlType.Q8_0, store.AsSpan(offset, _headBytes), scratch[..HeadDim]);
+                return scratch[..HeadDim];
+        }
+    }
 
     /// <summary>Whether the ring still holds what a query at <paramref name="position"/> needs after going back there.</summary>
     public bool CanRewindTo(int position, int currentPosition)

@@ -31,7 +31,7 @@ public abstract class TransformerModel : ICausalLanguageModel
     public float[] OutputNorm { get; protected init; } = [];   // (D)
     public TensorView Output { get; protected init; }          // (V, D) LM head (the embedding when tied)
 
-    public abstract IModelState CreateState(int contextLength, int maxBatchTokens = 64);
+    public abstract IModelState CreateState(int contextLength, int maxBatchTokens = 64, KvCacheType cacheType = KvCacheType.F32);
     public abstract KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens);
     /// <summary>Scratch sizes for a step (the maximum over layers).</summary>
     protected abstract ForwardDimensions Dimensions { get; }

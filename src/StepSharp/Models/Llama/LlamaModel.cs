@@ -75,11 +75,11 @@ public sealed class LlamaModel : TransformerModel
     public override float RmsEpsilon => _epsilon;
     public int LayerCount => _attention.Length;
 
-    public override IModelState CreateState(int contextLength, int maxBatchTokens = 64)
+    public override IModelState CreateState(int contextLength, int maxBatchTokens = 64, KvCacheType cacheType = KvCacheType.F32)
     {
         if (contextLength <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be positive");
         var caches = new LayerKvCache[_attention.Length];
-        for (int l = 0; l < caches.Length; l++) caches[l] = _attention[l].CreateCache(contextLength, maxBatchTokens);
+        for (int l = 0; l < caches.Length; l++) caches[l] = _attention[l].CreateCache(contextLength, maxBatchTokens, cacheType);
         return new SequenceState(this, caches, new ForwardBuffers(Dimensions, maxBatchTokens), contextLength);
     }
 

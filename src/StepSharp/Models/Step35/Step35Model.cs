@@ -107,12 +107,12 @@ public sealed class Step35Model : TransformerModel
         }
     }
 
-    public override IModelState CreateState(int contextLength, int maxBatchTokens = 64)
+    public override IModelState CreateState(int contextLength, int maxBatchTokens = 64, KvCacheType cacheType = KvCacheType.F32)
     {
         if (contextLength <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be positive");
         if (maxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatchTokens), maxBatchTokens, "batch size must be positive");
         var caches = new LayerKvCache[Layers.Length];
-        for (int l = 0; l < Layers.Length; l++) caches[l] = Layers[l].Attention.CreateCache(contextLength, maxBatchTokens);
+        for (int l = 0; l < Layers.Length; l++) caches[l] = Layers[l].Attention.CreateCache(contextLength, maxBatchTokens, cacheType);
         return new SequenceState(this, caches, new ForwardBuffers(Dimensions, maxBatchTokens), contextLength);
     }
 
