@@ -30,6 +30,13 @@ public unsafe class Q8ActivationsTests
         }
         Assert.Equal(0, q[5]);
         Assert.Equal(-q[41], q[40]);
+
+        var qs = new sbyte[96];
+        var ds = new float[3];
+        fixed (float* px = x) fixed (sbyte* pq = qs) fixed (float* pd = ds)
+            Q8Activations.QuantizeScalar(px, 96, pq, pd);
+        Assert.Equal(qs, q);
+        Assert.Equal(ds, d);
     }
 
     public static TheoryData<Isa, int> Cases()
