@@ -25,6 +25,7 @@ internal static unsafe class Q4_KDot
     public static float Avx512(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
+        float* ds = stackalloc float[8];
         // Separate accumulators for even and odd sub-blocks: two independent FMA chains.
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
@@ -36,12 +37,14 @@ internal static unsafe class Q4_KDot
             float d = Widen.Half(p), dmin = Widen.Half(p + 2);
             Widen.KScales(p + 4, sm);
             mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
+            // d·sc_j for the 8 sub-blocks in one vector op; each is then broadcast straight from memory.
+            Widen.ScaledBytes8(sm, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
                 float* xc = xb + 64 * c;
-                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c]), Widen.Dot32(q & mask, xc), accLo);
-                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c]), Widen.Dot32(q & mask, xc), accLo);
+                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
             }
         }
         return Vector512.Sum(accLo + accHi) - Vector256.Sum(mins);
@@ -51,6 +54,7 @@ internal static unsafe class Q4_KDot
     public static float Avx2(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
+        float* ds = stackalloc float[8];
         Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
@@ -61,12 +65,14 @@ internal static unsafe class Q4_KDot
             float d = Widen.Half(p), dmin = Widen.Half(p + 2);
             Widen.KScales(p + 4, sm);
             mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
+            // d·sc_j for the 8 sub-blocks in one vector op; each is then broadcast straight from memory.
+            Widen.ScaledBytes8(sm, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
                 float* xc = xb + 64 * c;
-                accLo = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c]), Widen.Dot32Avx2(q & mask, xc), accLo);
-                accHi = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c + 1]), Widen.Dot32Avx2(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                accLo = Vector256.FusedMultiplyAdd(Vector256.Create(ds[2 * c]), Widen.Dot32Avx2(q & mask, xc), accLo);
+                accHi = Vector256.FusedMultiplyAdd(Vector256.Create(ds[2 * c + 1]), Widen.Dot32Avx2(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
             }
         }
         return Vector256.Sum(accLo + accHi) - Vector256.Sum(mins);

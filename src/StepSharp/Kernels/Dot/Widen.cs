@@ -113,6 +113,11 @@ internal static unsafe class Widen
         return s0 + s1;
     }
 
+    /// <summary>scale · b[j] for 8 unsigned bytes (the K-quant sub-block scales times the super-block d).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ScaledBytes8(byte* b, float scale) =>
+        Bytes256(Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte()) * Vector256.Create(scale);
+
     /// <summary>m[j]·xSums[j] for the eight 6-bit mins of a K-quant super-block (the "−m1·Σx" terms of its eight sub-blocks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MinsTimesSums(byte* mins, float* xSums) =>
