@@ -34,11 +34,11 @@ public static class QuickBench
             float[] y = new float[128];
             double fused = CpuTime(_ => MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
             double old = CpuTime(_ => DequantizingMatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
-            if (type == GgmlType.Q8_0)
+            if (type is GgmlType.Q8_0 or GgmlType.Q4_K)
             {
                 using var q8 = ActivationQuantization.Enable();
                 double integer = CpuTime(_ => MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
-                Console.WriteLine($"in-cache 1 thread Q8_0 with int8 activations: {w.MatrixBytes / integer / 1e9,6:F1} GB/s");
+                Console.WriteLine($"in-cache 1 thread {type,-5} with int8 activations: {w.MatrixBytes / integer / 1e9,6:F1} GB/s");
             }
             Console.WriteLine($"in-cache 1 thread {type,-5}: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s  (per CPU-second)");
         }

@@ -31,6 +31,7 @@ internal static unsafe class Q5_KDot
     {
         byte* sm = stackalloc byte[16];
         float* ds = stackalloc float[8];
+        float* dd = stackalloc float[16];   // d of 8 super-blocks, then their dmin
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
@@ -38,7 +39,13 @@ internal static unsafe class Q5_KDot
         {
             byte* p = row + b * BlockBytes;
             float* xb = x + b * BlockValues;
-            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            if ((b & 7) == 0)
+            {
+                // Convert 8 super-blocks' d and dmin together (or one by one for a last partial group).
+                if (b + 8 <= n / BlockValues) Widen.SuperBlockScales8(p, BlockBytes, dd, dd + 8);
+                else for (int k = 0; k < n / BlockValues - b; k++) (dd[k], dd[8 + k]) = (Widen.Half(p + k * BlockBytes), Widen.Half(p + k * BlockBytes + 2));
+            }
+            float d = dd[b & 7], dmin = dd[8 + (b & 7)];
             Widen.KScales(p + 4, sm);
             Vector256<byte> qh = Vector256.Load(p + 16);
             mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
@@ -61,6 +68,7 @@ internal static unsafe class Q5_KDot
     {
         byte* sm = stackalloc byte[16];
         float* ds = stackalloc float[8];
+        float* dd = stackalloc float[16];   // d of 8 super-blocks, then their dmin
         Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
@@ -68,7 +76,13 @@ internal static unsafe class Q5_KDot
         {
             byte* p = row + b * BlockBytes;
             float* xb = x + b * BlockValues;
-            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            if ((b & 7) == 0)
+            {
+                // Convert 8 super-blocks' d and dmin together (or one by one for a last partial group).
+                if (b + 8 <= n / BlockValues) Widen.SuperBlockScales8(p, BlockBytes, dd, dd + 8);
+                else for (int k = 0; k < n / BlockValues - b; k++) (dd[k], dd[8 + k]) = (Widen.Half(p + k * BlockBytes), Widen.Half(p + k * BlockBytes + 2));
+            }
+            float d = dd[b & 7], dmin = dd[8 + (b & 7)];
             Widen.KScales(p + 4, sm);
             Vector256<byte> qh = Vector256.Load(p + 16);
             mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);

@@ -113,6 +113,18 @@ internal static unsafe class Widen
         return s0 + s1;
     }
 
+    /// <summary>
+    /// d and dmin (the two fp16 at offsets 0 and 2) of 8 consecutive K-quant super-blocks, as 8 floats each,
+    /// from one gather; stored to <paramref name="d"/>[0..8) and <paramref name="dmin"/>[0..8).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SuperBlockScales8(byte* firstBlock, int blockBytes, float* d, float* dmin)
+    {
+        Vector256<uint> raw = Avx2.GatherVector256((int*)firstBlock, Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * blockBytes, 1).AsUInt32();
+        HalfBits256(raw & Vector256.Create(0xffffu)).Store(d);
+        HalfBits256(raw >> 16).Store(dmin);
+    }
+
     /// <summary>scale · b[j] for 8 unsigned bytes (the K-quant sub-block scales times the super-block d).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ScaledBytes8(byte* b, float scale) =>
