@@ -41,6 +41,13 @@ public abstract class DecodeBenchmarks : IDisposable
     [Benchmark]
     public void Fused() => MatMul.Compute(_pool, _weights.View, NextRowStart(), Rows, _x, 1, _y);
 
+    /// <summary>The opt-in int8-activation path (<see cref="ActivationQuantization"/>); only Q8_0 and Q4_K have one.</summary>
+    protected void FusedInt8Activations()
+    {
+        using var scope = ActivationQuantization.Enable();
+        MatMul.Compute(_pool, _weights.View, NextRowStart(), Rows, _x, 1, _y);
+    }
+
     [GlobalCleanup]
     public void Dispose()
     {
@@ -69,4 +76,14 @@ public class FloatDecodeBenchmarks : DecodeBenchmarks
 {
     [Params(GgmlType.F32, GgmlType.F16, GgmlType.BF16)]
     public override GgmlType Type { get; set; }
+}
+
+[Config(typeof(KernelBenchConfig))]
+public class Int8ActivationDecodeBenchmarks : DecodeBenchmarks
+{
+    [Params(GgmlType.Q8_0, GgmlType.Q4_K)]
+    public override GgmlType Type { get; set; }
+
+    [Benchmark]
+    public void Int8Activations() => FusedInt8Activations();
 }

@@ -29,11 +29,17 @@ public static class QuickBench
         foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 })
         {
             // L2-resident: the kernel's own speed, the ceiling it puts on decode whatever DRAM delivers.
-            using var w = new BenchWeights(type, 64, 4096, 1);
+            using var w = new BenchWeights(type, 128, 4096, 1);
             float[] x = BenchWeights.RandomVector(4096, 2);
-            float[] y = new float[64];
+            float[] y = new float[128];
             double fused = CpuTime(_ => MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
             double old = CpuTime(_ => DequantizingMatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
+            if (type is GgmlType.Q8_0 or GgmlType.Q4_K)
+            {
+                using var q8 = ActivationQuantization.Enable();
+                double integer = CpuTime(_ => MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y));
+                Console.WriteLine($"in-cache 1 thread {type,-5} with int8 activations: {w.MatrixBytes / integer / 1e9,6:F1} GB/s");
+            }
             Console.WriteLine($"in-cache 1 thread {type,-5}: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s  (per CPU-second)");
         }
         foreach (var type in new[] { GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K })

@@ -1,10 +1,10 @@
 namespace StepSharp.Kernels;
 
 /// <summary>
-/// Whether <see cref="MatMul"/> rounds the activations to int8 blocks before multiplying Q8_0 weights, as
-/// llama.cpp's CPU backend does (its vec_dot_type for Q8_0 is Q8_0): integer products, about twice less
-/// work per weight byte, and logits that match llama.cpp's own Q8_0 run (testdata logits.q8_0.*) rather than
-/// the "dequantize then F32" reference (logits.q8_0-deq-f32.*). Off by default; on with the environment
+/// Whether <see cref="MatMul"/> rounds the activations to int8 blocks of 32 before multiplying Q8_0 or Q4_K
+/// weights, as llama.cpp's CPU backend does (its vec_dot_type is Q8_0 for Q8_0 and Q8_K for Q4_K): integer
+/// products, much less work per weight byte, and for Q8_0 logits that follow llama.cpp's own Q8_0 run
+/// (testdata logits.q8_0.*) rather than the "dequantize then F32" reference (logits.q8_0-deq-f32.*). Off by default; on with the environment
 /// variable <c>STEPSHARP_Q8_ACTIVATIONS=1</c>, or for the calling thread with <see cref="Enable"/> (a thread
 /// setting, so a test or a session can choose without affecting others running at the same time).
 /// </summary>

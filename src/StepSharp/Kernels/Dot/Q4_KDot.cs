@@ -25,6 +25,8 @@ internal static unsafe class Q4_KDot
     public static float Avx512(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
+        float* ds = stackalloc float[8];
+        float* dd = stackalloc float[16];   // d of 8 super-blocks, then their dmin
         // Separate accumulators for even and odd sub-blocks: two independent FMA chains.
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
@@ -33,15 +35,23 @@ internal static unsafe class Q4_KDot
         {
             byte* p = row + b * BlockBytes;
             float* xb = x + b * BlockValues;
-            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            if ((b & 7) == 0)
+            {
+                // Convert 8 super-blocks' d and dmin together (or one by one for a last partial group).
+                if (b + 8 <= n / BlockValues) Widen.SuperBlockScales8(p, BlockBytes, dd, dd + 8);
+                else for (int k = 0; k < n / BlockValues - b; k++) (dd[k], dd[8 + k]) = (Widen.Half(p + k * BlockBytes), Widen.Half(p + k * BlockBytes + 2));
+            }
+            float d = dd[b & 7], dmin = dd[8 + (b & 7)];
             Widen.KScales(p + 4, sm);
             mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
+            // d·sc_j for the 8 sub-blocks in one vector op; each is then broadcast straight from memory.
+            Widen.ScaledBytes8(sm, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
                 float* xc = xb + 64 * c;
-                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c]), Widen.Dot32(q & mask, xc), accLo);
-                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(d * sm[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c]), Widen.Dot32(q & mask, xc), accLo);
+                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
             }
         }
         return Vector512.Sum(accLo + accHi) - Vector256.Sum(mins);
@@ -51,6 +61,8 @@ internal static unsafe class Q4_KDot
     public static float Avx2(byte* row, float* x, float* xSums, int n)
     {
         byte* sm = stackalloc byte[16];
+        float* ds = stackalloc float[8];
+        float* dd = stackalloc float[16];   // d of 8 super-blocks, then their dmin
         Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)15);
@@ -58,15 +70,23 @@ internal static unsafe class Q4_KDot
         {
             byte* p = row + b * BlockBytes;
             float* xb = x + b * BlockValues;
-            float d = Widen.Half(p), dmin = Widen.Half(p + 2);
+            if ((b & 7) == 0)
+            {
+                // Convert 8 super-blocks' d and dmin together (or one by one for a last partial group).
+                if (b + 8 <= n / BlockValues) Widen.SuperBlockScales8(p, BlockBytes, dd, dd + 8);
+                else for (int k = 0; k < n / BlockValues - b; k++) (dd[k], dd[8 + k]) = (Widen.Half(p + k * BlockBytes), Widen.Half(p + k * BlockBytes + 2));
+            }
+            float d = dd[b & 7], dmin = dd[8 + (b & 7)];
             Widen.KScales(p + 4, sm);
             mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
+            // d·sc_j for the 8 sub-blocks in one vector op; each is then broadcast straight from memory.
+            Widen.ScaledBytes8(sm, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
                 float* xc = xb + 64 * c;
-                accLo = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c]), Widen.Dot32Avx2(q & mask, xc), accLo);
-                accHi = Vector256.FusedMultiplyAdd(Vector256.Create(d * sm[2 * c + 1]), Widen.Dot32Avx2(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                accLo = Vector256.FusedMultiplyAdd(Vector256.Create(ds[2 * c]), Widen.Dot32Avx2(q & mask, xc), accLo);
+                accHi = Vector256.FusedMultiplyAdd(Vector256.Create(ds[2 * c + 1]), Widen.Dot32Avx2(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
             }
         }
         return Vector256.Sum(accLo + accHi) - Vector256.Sum(mins);

@@ -17,6 +17,40 @@ internal static unsafe class Q8Activations
     /// <summary>Quantizes n values of x (a multiple of 32) into q[n] and d[n/32].</summary>
     public static void Quantize(float* x, int n, sbyte* q, float* d)
     {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            QuantizeVector256(x, n, q, d);
+            return;
+        }
+        QuantizeScalar(x, n, q, d);
+    }
+
+    /// <summary>
+    /// Same arithmetic as <see cref="QuantizeScalar"/> lane-wise (max is order-independent, the multiply and
+    /// the round-half-even are single IEEE operations), so the two agree bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void QuantizeVector256(float* x, int n, sbyte* q, float* d)
+    {
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            float* xb = x + b * BlockValues;
+            Vector256<float> v0 = Vector256.Load(xb), v1 = Vector256.Load(xb + 8), v2 = Vector256.Load(xb + 16), v3 = Vector256.Load(xb + 24);
+            Vector256<float> m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+            float max = 0;
+            for (int i = 0; i < 8; i++) max = MathF.Max(max, m.GetElement(i));
+            d[b] = (float)(Half)(max / 127f);
+            var id = Vector256.Create(max != 0 ? 127f / max : 0f);
+            Vector256<int> i0 = Vector256.ConvertToInt32(Vector256.Round(v0 * id)), i1 = Vector256.ConvertToInt32(Vector256.Round(v1 * id));
+            Vector256<int> i2 = Vector256.ConvertToInt32(Vector256.Round(v2 * id)), i3 = Vector256.ConvertToInt32(Vector256.Round(v3 * id));
+            // |q| ≤ 127, so narrowing int32 → int16 → int8 is exact.
+            Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3)).Store(q + b * BlockValues);
+        }
+    }
+
+    /// <summary>The plain reference of <see cref="Quantize"/>.</summary>
+    internal static void QuantizeScalar(float* x, int n, sbyte* q, float* d)
+    {
         for (int b = 0; b < n / BlockValues; b++)
         {
             float* xb = x + b * BlockValues;
@@ -39,21 +73,41 @@ internal static unsafe class Q8Activations
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2(byte* row, sbyte* q, float* d, int n)
     {
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
-        Vector256<short> ones = Vector256.Create((short)1);
-        int blocks = n / BlockValues;
-        for (int b = 0; b < blocks; b++)
+        // One accumulator, blocks in order, and llama.cpp's horizontal sum: the same float operations in the
+        // same order as its AVX2 ggml_vec_dot_q8_0_q8_0. The int8 rounding of the next layer's activations
+        // amplifies last-bit differences into whole quantisation steps, so following its order is what lets
+        // the logits track llama.cpp's. The FMA latency chain (4 cycles a block) stays under the block's cost.
+        Vector256<float> acc = Vector256<float>.Zero;
+        float* scales = stackalloc float[8];
+        int blocks = n / BlockValues, b = 0;
+        for (; b + 8 <= blocks; b += 8)
         {
-            byte* p = row + b * BlockBytes;
-            Vector256<sbyte> w = Vector256.Load((sbyte*)p + 2);
-            Vector256<sbyte> x = Vector256.Load(q + b * BlockValues);
-            Vector256<short> pairs = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.Abs(w), System.Runtime.Intrinsics.X86.Avx2.Sign(x, w));
-            Vector256<float> sums = Avx.ConvertToVector256Single(System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(pairs, ones));
-            Vector256<float> scale = Vector256.Create(Widen.Half(p) * d[b]);
-            if ((b & 1) == 0) acc0 = Vector256.FusedMultiplyAdd(scale, sums, acc0);
-            else acc1 = Vector256.FusedMultiplyAdd(scale, sums, acc1);
+            // d_w·d_x of 8 blocks at once (see Widen.BlockScales8).
+            (Widen.BlockScales8(row + b * BlockBytes, BlockBytes) * Vector256.Load(d + b)).Store(scales);
+            for (int k = 0; k < 8; k++)
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(scales[k]), BlockSums(row + (b + k) * BlockBytes, q + (b + k) * BlockValues), acc);
         }
-        return Vector256.Sum(acc0 + acc1);
+        for (; b < blocks; b++)
+            acc = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(row + b * BlockBytes) * d[b]), BlockSums(row + b * BlockBytes, q + b * BlockValues), acc);
+        return HorizontalSum(acc);
+    }
+
+    /// <summary>((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)): the order of ggml's hsum_float_8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalSum(Vector256<float> a)
+    {
+        Vector128<float> r = a.GetLower() + a.GetUpper();
+        return (r.GetElement(0) + r.GetElement(2)) + (r.GetElement(1) + r.GetElement(3));
+    }
+
+    /// <summary>Σ w_i·q_i of one block as 8 exact int32 partial sums, converted to float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockSums(byte* p, sbyte* q)
+    {
+        Vector256<sbyte> w = Vector256.Load((sbyte*)p + 2);
+        Vector256<sbyte> x = Vector256.Load(q);
+        Vector256<short> pairs = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.Abs(w), System.Runtime.Intrinsics.X86.Avx2.Sign(x, w));
+        return Avx.ConvertToVector256Single(System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
     }
 
     /// <summary>The plain reference: exact integer sums per block, scaled by d_w·d_x.</summary>

@@ -23,45 +23,58 @@ internal static unsafe class Q8_0Dot
     public static float Avx512(byte* row, float* x, int n)
     {
         int blocks = n / BlockValues, b = 0;
+        float* scales = stackalloc float[8];
         // Two accumulators so consecutive blocks' FMAs do not wait on each other's latency.
         Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-        for (; b + 2 <= blocks; b += 2)
+        for (; b + 8 <= blocks; b += 8)
         {
-            acc0 = Block512(row + b * BlockBytes, x + b * BlockValues, acc0);
-            acc1 = Block512(row + (b + 1) * BlockBytes, x + (b + 1) * BlockValues, acc1);
+            Widen.BlockScales8(row + b * BlockBytes, BlockBytes).Store(scales);
+            for (int k = 0; k < 8; k += 2)
+            {
+                acc0 = Block512(row + (b + k) * BlockBytes, x + (b + k) * BlockValues, scales[k], acc0);
+                acc1 = Block512(row + (b + k + 1) * BlockBytes, x + (b + k + 1) * BlockValues, scales[k + 1], acc1);
+            }
         }
-        if (b < blocks) acc0 = Block512(row + b * BlockBytes, x + b * BlockValues, acc0);
+        for (; b < blocks; b++) acc0 = Block512(row + b * BlockBytes, x + b * BlockValues, Widen.Half(row + b * BlockBytes), acc0);
         return Vector512.Sum(acc0 + acc1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Block512(byte* p, float* x, Vector512<float> acc)
+    private static Vector512<float> Block512(byte* p, float* x, float d, Vector512<float> acc)
     {
         Vector512<float> q0 = Widen.SBytes512(Vector128.Load((sbyte*)p + 2));
         Vector512<float> q1 = Widen.SBytes512(Vector128.Load((sbyte*)p + 18));
         Vector512<float> s = Vector512.FusedMultiplyAdd(q1, Vector512.Load(x + 16), q0 * Vector512.Load(x));
-        return Vector512.FusedMultiplyAdd(Vector512.Create(Widen.Half(p)), s, acc);
+        return Vector512.FusedMultiplyAdd(Vector512.Create(d), s, acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2(byte* row, float* x, int n)
     {
-        int blocks = n / BlockValues;
+        int blocks = n / BlockValues, b = 0;
+        float* scales = stackalloc float[8];
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        for (; b + 8 <= blocks; b += 8)
         {
-            byte* p = row + b * BlockBytes;
-            float* xb = x + b * BlockValues;
-            Vector128<sbyte> lo = Vector128.Load((sbyte*)p + 2), hi = Vector128.Load((sbyte*)p + 18);
-            Vector256<float> s0 = Widen.SBytes256(lo) * Vector256.Load(xb);
-            Vector256<float> s1 = Widen.SBytes256(Widen.High8(lo)) * Vector256.Load(xb + 8);
-            s0 = Vector256.FusedMultiplyAdd(Widen.SBytes256(hi), Vector256.Load(xb + 16), s0);
-            s1 = Vector256.FusedMultiplyAdd(Widen.SBytes256(Widen.High8(hi)), Vector256.Load(xb + 24), s1);
-            Vector256<float> d = Vector256.Create(Widen.Half(p));
-            acc0 = Vector256.FusedMultiplyAdd(d, s0, acc0);
-            acc1 = Vector256.FusedMultiplyAdd(d, s1, acc1);
+            Widen.BlockScales8(row + b * BlockBytes, BlockBytes).Store(scales);
+            for (int k = 0; k < 8; k++)
+                Block256(row + (b + k) * BlockBytes, x + (b + k) * BlockValues, scales[k], ref acc0, ref acc1);
         }
+        for (; b < blocks; b++) Block256(row + b * BlockBytes, x + b * BlockValues, Widen.Half(row + b * BlockBytes), ref acc0, ref acc1);
         return Vector256.Sum(acc0 + acc1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block256(byte* p, float* xb, float scale, ref Vector256<float> acc0, ref Vector256<float> acc1)
+    {
+        Vector128<sbyte> lo = Vector128.Load((sbyte*)p + 2), hi = Vector128.Load((sbyte*)p + 18);
+        Vector256<float> s0 = Widen.SBytes256(lo) * Vector256.Load(xb);
+        Vector256<float> s1 = Widen.SBytes256(Widen.High8(lo)) * Vector256.Load(xb + 8);
+        s0 = Vector256.FusedMultiplyAdd(Widen.SBytes256(hi), Vector256.Load(xb + 16), s0);
+        s1 = Vector256.FusedMultiplyAdd(Widen.SBytes256(Widen.High8(hi)), Vector256.Load(xb + 24), s1);
+        Vector256<float> d = Vector256.Create(scale);
+        acc0 = Vector256.FusedMultiplyAdd(d, s0, acc0);
+        acc1 = Vector256.FusedMultiplyAdd(d, s1, acc1);
     }
 
     /// <summary>The plain reference: the formula of spec §3.1, one value at a time.</summary>
