@@ -11,6 +11,7 @@ namespace StepSharp.Cli;
 internal sealed class ChatSession(IChatClient client, ChatOptions options, TextReader input, IAnsiConsole console, string? systemPrompt)
 {
     private static readonly Style Dim = new(decoration: Decoration.Dim);
+    private static readonly JsonSerializerOptions CompactJson = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
     private readonly List<ChatMessage> _history = [];
     private string? _system = systemPrompt;
 
@@ -62,7 +63,7 @@ internal sealed class ChatSession(IChatClient client, ChatOptions options, TextR
             var results = new List<AIContent>();
             foreach (var call in calls)
             {
-                string arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions);
+                string arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), CompactJson);
                 console.Write(new Text($"tool call: {call.Name} {arguments}\n", new Style(Color.Yellow)));
                 console.Write(new Text($"result of {call.Name}> ", new Style(Color.Yellow)));
                 string? result = await input.ReadLineAsync(cancellation);
