@@ -88,6 +88,8 @@ internal sealed class ChatSession(IChatClient client, ChatOptions options, TextR
             {
                 if (content is TextReasoningContent { Text.Length: > 0 } reasoning)
                 {
+                    // Labelled as well as dimmed, so the two stay apart where the terminal shows no styles (pipes, logs).
+                    if (!reasoned) console.Write(new Text("(thinking) ", Dim));
                     reasoned = true;
                     console.Write(new Text(reasoning.Text, Dim));
                 }
