@@ -12,15 +12,19 @@ public static class ChatGenerationSettings
     public static readonly int[] Step35EndOfGenerationIds = [1, 2, 128007];
 
     /// <summary>
-    /// The ids a chat turn must stop on besides the tokenizer's own set: the spec's Step 3.5 ids where the vocabulary
-    /// marks them as control tokens (a small test vocabulary may use 1 and 2 for bytes), and the turn terminator
-    /// <c>&lt;|im_end|&gt;</c> when the vocabulary has it.
+    /// The ids a chat turn must stop on besides the tokenizer's own set: for Step 3.5 models (output format <c>step35</c>) the
+    /// spec's ids, in the full-size vocabulary always and in smaller test vocabularies only where they are control tokens
+    /// (there 1 and 2 may be plain bytes); for every model the ChatML turn terminator <c>&lt;|im_end|&gt;</c> when the vocabulary has it.
     /// </summary>
-    public static IReadOnlyList<int> EndOfGenerationIds(ITokenizer tokenizer)
+    public static IReadOnlyList<int> EndOfGenerationIds(ITokenizer tokenizer, string? outputFormat)
     {
         var ids = new List<int>();
-        foreach (int id in Step35EndOfGenerationIds)
-            if (id < tokenizer.VocabSize && tokenizer.IsControl(id)) ids.Add(id);
+        if (outputFormat == "step35")
+        {
+            bool fullVocabulary = tokenizer.VocabSize > Step35EndOfGenerationIds[^1];
+            foreach (int id in Step35EndOfGenerationIds)
+                if (id < tokenizer.VocabSize && (fullVocabulary || tokenizer.IsControl(id))) ids.Add(id);
+        }
         if (tokenizer.TryGetSpecialId("<|im_end|>") is int imEnd && !ids.Contains(imEnd)) ids.Add(imEnd);
         return ids;
     }

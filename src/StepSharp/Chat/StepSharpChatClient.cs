@@ -30,7 +30,7 @@ public sealed class StepSharpChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(formatter);
         _engine = engine;
         _formatter = formatter;
-        _endOfGenerationIds = ChatGenerationSettings.EndOfGenerationIds(engine.Tokenizer);
+        _endOfGenerationIds = ChatGenerationSettings.EndOfGenerationIds(engine.Tokenizer, formatter.OutputFormat);
         Metadata = new ChatClientMetadata("stepsharp", null, engine.Model.Description);
     }
 

@@ -112,7 +112,7 @@ public class StepSharpChatClientTests
     public void StopTokensIncludeImEndButNotByteTokensThatShareStep35Ids()
     {
         using var model = DemoModel.Load(1);
-        var ids = ChatGenerationSettings.EndOfGenerationIds(model.Tokenizer);
+        var ids = ChatGenerationSettings.EndOfGenerationIds(model.Tokenizer, "step35");
         int imEnd = model.Tokenizer.TryGetSpecialId("<|im_end|>")!.Value;
         Assert.Contains(imEnd, ids);
         // In this small vocabulary ids 1 and 2 are the bytes 0x01 and 0x02, not Step 3.5's end tokens.
