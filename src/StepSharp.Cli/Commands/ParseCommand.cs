@@ -39,7 +39,8 @@ internal static class ParseCommand
 
             var calls = new JsonArray();
             foreach (var call in result.ToolCalls)
-                calls.Add(new JsonObject { ["id"] = call.Id, ["name"] = call.Name, ["arguments"] = JsonNode.Parse(call.ArgumentsJson) });
+                // Ids are random per run (call_ + hex), so they are left out to keep the output reproducible.
+                calls.Add(new JsonObject { ["name"] = call.Name, ["arguments"] = JsonNode.Parse(call.ArgumentsJson) });
             var json = new JsonObject
             {
                 ["reasoning_content"] = result.ReasoningContent,

@@ -45,6 +45,9 @@ public sealed class StepSharpChatClient : IChatClient
 
     public ChatClientMetadata Metadata { get; }
 
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of per-request template variables.</summary>
+    public const string ChatTemplateKwargsKey = "chat_template_kwargs";
+
     /// <summary>End-of-generation ids this client adds to the tokenizer's own (see <see cref="ChatGenerationSettings.EndOfGenerationIds"/>).</summary>
     public IReadOnlyList<int> EndOfGenerationIds => _endOfGenerationIds;
 
@@ -56,12 +59,31 @@ public sealed class StepSharpChatClient : IChatClient
     {
         var json = ChatMessageJson.ToMessages(messages, options?.Instructions);
         var tools = ChatMessageJson.ToTools(ChatGenerationSettings.VisibleTools(options));
-        string text = _formatter.Render(json, tools, addGenerationPrompt: true, TemplateVariables);
+        string text = _formatter.Render(json, tools, addGenerationPrompt: true, TemplateVariablesFor(options));
         var tokenizer = _engine.Tokenizer;
         int[] tokens = tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
         if (tokenizer.AddBos && tokenizer.BosId >= 0 && (tokens.Length == 0 || tokens[0] != tokenizer.BosId))
             tokens = [tokenizer.BosId, .. tokens];
         return new ChatPrompt(text, tokens, tools);
+    }
+
+    /// <summary>
+    /// <see cref="TemplateVariables"/> plus the request's <c>chat_template_kwargs</c> additional property (vLLM's name for extra
+    /// template variables such as <c>enable_thinking</c>), given as a dictionary or a JSON object.
+    /// </summary>
+    private IReadOnlyDictionary<string, JsonNode?>? TemplateVariablesFor(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties?.TryGetValue(ChatTemplateKwargsKey, out var kwargs) is not true || kwargs is null) return TemplateVariables;
+        JsonNode? node = kwargs switch
+        {
+            JsonNode n => n,
+            JsonElement e => JsonNode.Parse(e.GetRawText()),
+            _ => JsonSerializer.SerializeToNode(kwargs, AIJsonUtilities.DefaultOptions.GetTypeInfo(kwargs.GetType())),
+        };
+        if (node is not JsonObject values) throw new ArgumentException($"ChatOptions.AdditionalProperties[\"{ChatTemplateKwargsKey}\"] must be a JSON object or dictionary");
+        var merged = TemplateVariables is null ? new Dictionary<string, JsonNode?>() : new Dictionary<string, JsonNode?>(TemplateVariables);
+        foreach (var (name, value) in values) merged[name] = value?.DeepClone();
+        return merged;
     }
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)

@@ -87,6 +87,22 @@ public class StepSharpChatClientTests
     }
 
     [Fact]
+    public async Task ChatTemplateKwargsReachTheTemplate()
+    {
+        using var model = DemoModel.Load(1);
+        var script = new ScriptedModelOutput(model.Tokenizer, "ok");
+        using var engine = new SerialCompletionEngine(model, 2048, 64, script);
+        var template = StepSharp.Chat.Templates.ChatTemplate.Parse("{{ bos_token }}mode={{ mode }};{{ messages[0].content }}\n", "kwargs-test");
+        using var client = new StepSharpChatClient(engine, new ChatPromptFormatter(template, "<|bos|>", null, null));
+        var options = new ChatOptions { AdditionalProperties = new() { [StepSharpChatClient.ChatTemplateKwargsKey] = new Dictionary<string, object?> { ["mode"] = "fast" } } };
+
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Q")], options, Ct);
+
+        Assert.Equal("<|bos|>mode=fast;Q", script.DecodedPrompt(0)); // template source's final newline is dropped, as in Jinja
+        Assert.Equal("ok", response.Text); // no output format: plain text is all content
+    }
+
+    [Fact]
     public async Task CancellationStopsARealGenerationPromptly()
     {
         using var model = DemoModel.Load(1);
