@@ -51,10 +51,12 @@ internal sealed class ChatSession(IChatClient client, ChatOptions options, TextR
             {
                 response = await StreamTurnAsync(cancellation);
             }
-            catch (StepSharp.Inference.ContextLengthExceededException e)
+            catch (Exception e) when (e is StepSharp.Inference.ContextLengthExceededException or StepSharp.Chat.Templates.TemplateException)
             {
+                // The session survives: the message that could not be sent is dropped, and the user may /reset or rephrase.
                 _history.RemoveAt(_history.Count - 1);
-                console.Write(new Text($"(the conversation no longer fits: {e.Message}; /reset to start over)\n", new Style(Color.Red)));
+                string problem = e is StepSharp.Chat.Templates.TemplateException ? $"the chat template rejected the conversation: {e.Message}" : e.Message;
+                console.Write(new Text($"({problem}; the last message was not sent, /reset starts over)\n", new Style(Color.Red)));
                 return true;
             }
             _history.AddRange(response.Messages);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using StepSharp.Cli.Commands;
 using StepSharp.Inference;
 using StepSharp.Tests.Chat;
+using StepSharp.Tests.Support;
 
 namespace StepSharp.Tests.Cli;
 
@@ -69,6 +70,22 @@ public class ChatCommandTests
             script.DecodedPrompt(1));
         Assert.Equal("<|bos|><|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nthird question<|im_end|>\n<|im_start|>assistant\n<think>\n",
             script.DecodedPrompt(2));
+    }
+
+    [Fact]
+    public async Task ChatTemplateOptionReplacesTheModelsTemplate()
+    {
+        string modelPath = TestData.Path("step35-tiny", "step35-tiny-a-f32.gguf");
+        string template = TestData.Path("chat-templates", "StepFun3.5-Flash.jinja");
+        ScriptedModelOutput script;
+        using (var tiny = LoadedModel.Open(modelPath, 1)) script = new ScriptedModelOutput(tiny.Tokenizer, "hmm\n</think>\nBonjour!");
+        var (code, stdout, stderr) = await CliRunner.RunWithInputAsync("Say hello\n", RootWith(script),
+            "chat", "--model", modelPath, "--chat-template", template, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Bonjour!", stdout);
+        // The real template writes the model's BOS text itself; the client must not add a second BOS token.
+        Assert.Equal("<|bos|><|im_start|>user\nSay hello<|im_end|>\n<|im_start|>assistant\n<think>\n", script.DecodedPrompt(0));
+        Assert.Equal(1, script.Prompts[0].Count(id => id == 506));
     }
 
     [Fact]
