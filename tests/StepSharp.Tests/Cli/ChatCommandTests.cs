@@ -89,6 +89,26 @@ public class ChatCommandTests
     }
 
     [Fact]
+    public async Task ATemplateErrorIsReportedAndTheSessionGoesOn()
+    {
+        string template = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(template, "{% if messages[-1].content == 'bad' %}{{ raise_exception('no bad words') }}{% endif %}{{ messages[-1].content }}");
+            var script = Script("fine");
+            var (code, stdout, stderr) = await CliRunner.RunWithInputAsync("bad\ngood\n/exit\n", RootWith(script), "chat", "--chat-template", template, "--threads", "1");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("no bad words", stdout);
+            Assert.Contains("fine", stdout);
+            Assert.Equal("<|bos|>good", Assert.Single(script.Prompts.Select((_, i) => script.DecodedPrompt(i))));
+        }
+        finally
+        {
+            File.Delete(template);
+        }
+    }
+
+    [Fact]
     public async Task RealDemoModelChatsUntilInputEnds()
     {
         var (code, stdout, stderr) = await CliRunner.RunWithInputAsync("Hello\nAnd again\n", null,
