@@ -1,3 +1,4 @@
+using StepSharp.Chat.Templates;
 using StepSharp.Formats;
 
 namespace StepSharp.Cli;
@@ -7,7 +8,10 @@ internal static class CliErrors
 {
     public static bool IsUserError(Exception e) => e is GgufFormatException or InvalidDataException or FileNotFoundException
         or DirectoryNotFoundException or NotSupportedException or ArgumentException or UnauthorizedAccessException or IOException
-        or FormatException or InvalidOperationException;
+        or FormatException or InvalidOperationException or TemplateException;
+
+    /// <summary>The one line shown for a user error.</summary>
+    public static string Describe(Exception e) => e is TemplateException ? $"template error: {e.Message}" : e.Message;
 
     /// <summary>Runs a command body, turning user errors into a message on stderr and exit code 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)
@@ -23,7 +27,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"stepsharp: {e.Message}");
+            Console.Error.WriteLine($"stepsharp: {Describe(e)}");
             return 1;
         }
     }

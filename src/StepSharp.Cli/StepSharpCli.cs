@@ -17,17 +17,24 @@ public static class StepSharpCli
         MakeModelCommand.Create(),
         QuantizeCommand.Create(),
         BenchCommand.Create(),
+        ChatCommand.Create(),
+        TokenizeCommand.Create(),
+        TemplateCommand.Create(),
+        ParseCommand.Create(),
     };
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Build());
+
+    /// <summary>Runs <paramref name="args"/> against <paramref name="root"/> (tests pass a root whose commands carry test seams).</summary>
+    public static async Task<int> RunAsync(string[] args, RootCommand root)
     {
         try
         {
-            return await Build().Parse(args).InvokeAsync();
+            return await root.Parse(args).InvokeAsync();
         }
         catch (Exception e) when (CliErrors.IsUserError(e))
         {
-            Console.Error.WriteLine($"stepsharp: {e.Message}");
+            Console.Error.WriteLine($"stepsharp: {CliErrors.Describe(e)}");
             return 1;
         }
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using StepSharp.Inference;
-using StepSharp.Inference.Sampling;
 
 namespace StepSharp.Cli.Commands;
 
@@ -11,12 +10,7 @@ internal static class GenerateCommand
     {
         var model = CommonOptions.Model();
         var prompt = new Option<string>("--prompt", "-p") { Description = "prompt text", DefaultValueFactory = _ => "Once upon a time" };
-        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "tokens to generate", DefaultValueFactory = _ => 128 };
-        var temperature = new Option<float>("--temperature", "--temp") { Description = "sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "keep the k most likely tokens (0 = off)", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "nucleus sampling mass (1 = off)", DefaultValueFactory = _ => 0.95f };
-        var minP = new Option<float>("--min-p") { Description = "drop tokens below this fraction of the best one's probability (0 = off)", DefaultValueFactory = _ => 0.05f };
-        var seed = new Option<ulong?>("--seed", "-s") { Description = "random seed (default: random)" };
+        var sampler = new SamplingCliOptions(128, "tokens to generate");
         var threads = CommonOptions.Threads();
         var ctx = CommonOptions.Context();
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating past end-of-generation tokens" };
@@ -24,21 +18,13 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "generate text from a prompt")
         {
-            model, prompt, maxTokens, temperature, topK, topP, minP, seed, threads, ctx, ignoreEos, cacheType,
+            model, prompt, threads, ctx, ignoreEos, cacheType,
         };
+        sampler.AddTo(command);
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
-            int n = parse.GetValue(maxTokens);
-            if (n < 0) throw new ArgumentException($"--max-tokens must be 0 or more, got {n}");
-            var sampling = new SamplingOptions
-            {
-                Temperature = parse.GetValue(temperature),
-                TopK = parse.GetValue(topK),
-                TopP = parse.GetValue(topP),
-                MinP = parse.GetValue(minP),
-                Seed = parse.GetValue(seed),
-            };
-            sampling.Validate();
+            int n = sampler.ReadMaxTokens(parse, 0);
+            var sampling = sampler.ReadSampling(parse);
             var errors = StderrConsole.Instance;
             using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
             Console.Error.WriteLine($"model: {loaded.Description} ({loaded.Model.Architecture}, {loaded.Model.VocabSize} tokens), {loaded.Pool.ThreadCount} threads");
