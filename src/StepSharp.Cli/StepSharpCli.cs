@@ -14,6 +14,8 @@ public static class StepSharpCli
         GenerateCommand.Create(),
         LogitsCommand.Create(),
         InspectCommand.Create(),
+        ServeCommand.Create(),
+        BenchServeCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args)
