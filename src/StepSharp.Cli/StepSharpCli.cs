@@ -21,6 +21,8 @@ public static class StepSharpCli
         TokenizeCommand.Create(),
         TemplateCommand.Create(),
         ParseCommand.Create(),
+        ServeCommand.Create(),
+        BenchServeCommand.Create(),
     };
 
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Build());

@@ -86,15 +86,17 @@ internal static class InspectCommand
 
     private static void PrintKv(IAnsiConsole console, Step35Config config, int ctx, int batch)
     {
-        var f32 = config.KvFootprint(ctx, batch, 4);
-        var f16 = config.KvFootprint(ctx, batch, 2);
+        var f32 = config.KvFootprint(ctx, batch, StepSharp.Models.Common.KvCacheType.F32);
+        var f16 = config.KvFootprint(ctx, batch, StepSharp.Models.Common.KvCacheType.F16);
+        var q8 = config.KvFootprint(ctx, batch, StepSharp.Models.Common.KvCacheType.Q8_0);
         int full = 0, sliding = 0;
         for (int l = 0; l < config.TrunkLayers; l++) { if (config.IsSliding[l]) sliding++; else full++; }
         console.MarkupLine($"KV cache, trunk ({full} full-attention layers grow with the context; {sliding} sliding layers keep window {config.SlidingWindow} + batch {batch} − 1 rows):");
         var table = new Table().AddColumn("cache type").AddColumn(new TableColumn("per token (full layers)").RightAligned())
             .AddColumn(new TableColumn("sliding rings (fixed)").RightAligned()).AddColumn(new TableColumn($"total at {ctx:N0} tokens").RightAligned());
         table.AddRow("F32", Bytes(f32.BytesPerPosition), Bytes(f32.SlidingBytes), Bytes(f32.TotalBytes));
-        table.AddRow("F16/BF16", Bytes(f16.BytesPerPosition), Bytes(f16.SlidingBytes), Bytes(f16.TotalBytes));
+        table.AddRow("F16 (default)", Bytes(f16.BytesPerPosition), Bytes(f16.SlidingBytes), Bytes(f16.TotalBytes));
+        table.AddRow("Q8_0", Bytes(q8.BytesPerPosition), Bytes(q8.SlidingBytes), Bytes(q8.TotalBytes));
         console.Write(table);
     }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using StepSharp.Inference.Sampling;
 using StepSharp.Models;
 using StepSharp.Models.Common;
-using StepSharp.Tokenization;
 
 namespace StepSharp.Inference;
 
@@ -54,15 +53,16 @@ public sealed record GenerationResult(
 public sealed class TextGenerator : IDisposable
 {
     private readonly LoadedModel _model;
-    private readonly IModelState _state;
+    private IModelState _state;
     private readonly float[] _logits;
-    private readonly TokenLogprob[] _top = new TokenLogprob[SamplingOptions.MaxTopLogprobs];
+    private readonly KvCacheType _cacheType;
 
     /// <param name="cacheType">KV-cache element type; F16 by default, as llama.cpp.</param>
     public TextGenerator(LoadedModel model, int contextLength, int batchSize = 64, KvCacheType cacheType = KvCacheType.F16)
     {
         _model = model;
         ContextLength = Math.Min(contextLength, Math.Max(1, model.Model.TrainedContextLength));
+        _cacheType = cacheType;
         _state = model.Model.CreateState(ContextLength, batchSize, cacheType);
         _logits = new float[model.Model.VocabSize];
         BatchSize = batchSize;
@@ -85,27 +85,20 @@ public sealed class TextGenerator : IDisposable
     public GenerationResult Generate(IReadOnlyList<int> promptTokens, GenerationOptions options, Action<GeneratedToken>? onToken = null,
         Action<int, int>? onPrefillProgress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(promptTokens);
         if (promptTokens.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptTokens));
         if (promptTokens.Count >= ContextLength)
             throw new ContextLengthExceededException(promptTokens.Count, ContextLength);
-        if (options.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxTokens, "MaxTokens must be 0 or more");
         options.Sampling.Validate();
         var model = _model.Model;
-        var tokenizer = _model.Tokenizer;
-        _state.TryTruncate(0);
-
-        var stopIds = new HashSet<int>(tokenizer.EndOfGenerationIds);
-        foreach (int id in options.ExtraEndOfGenerationIds) stopIds.Add(id);
-        var sampler = new Sampler(options.Sampling, model.VocabSize);
-        bool wantLogprobs = options.Sampling.TopLogprobs > 0 || options.Logprobs;
-        var history = new List<int>(promptTokens.Count + options.MaxTokens);
-        history.AddRange(promptTokens);
-        int[] prompt = [.. promptTokens];
+        var sequence = new SequenceGeneration(_model.Tokenizer, model.VocabSize, promptTokens, options);
+        ResetState();
+        int[] prompt = sequence.Prompt;
         IReadOnlyList<int>? script = Script?.Next(promptTokens);
 
         // Prefill in batch-sized chunks so progress can be reported and the step buffers stay small.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        if (script is null && options.MaxTokens > 0)
+        if (script is null && !sequence.IsFinished)
         {
             for (int start = 0; start < prompt.Length; start += BatchSize)
             {
@@ -117,63 +110,41 @@ public sealed class TextGenerator : IDisposable
         }
         TimeSpan prefill = clock.Elapsed;
 
-        var detokenizer = new StreamingDetokenizer(tokenizer);
-        var stop = new StopStringMatcher(options.StopStrings);
-        var text = new System.Text.StringBuilder();
-        var generated = new List<int>(Math.Min(options.MaxTokens, 4096));
-        FinishReason reason = FinishReason.Length;
         clock.Restart();
         TimeSpan firstTokenAt = TimeSpan.Zero;
         int[] one = new int[1];
-        for (int i = 0; i < options.MaxTokens; i++)
+        while (!sequence.IsFinished)
         {
-            if (cancellationToken.IsCancellationRequested) { reason = FinishReason.Cancelled; break; }
-            int token;
-            float logprob = 0;
-            TokenLogprob[]? top = null;
+            if (cancellationToken.IsCancellationRequested) { sequence.Finish(FinishReason.Cancelled); break; }
+            int i = sequence.Generated.Count;
+            GeneratedToken t;
             if (script is not null)
             {
-                if (i >= script.Count) { reason = FinishReason.Stop; break; }
-                token = script[i];
-            }
-            else if (wantLogprobs)
-            {
-                token = sampler.SampleWithLogprobs(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history), _top, out logprob, out int topCount);
-                top = _top.AsSpan(0, topCount).ToArray();
+                if (i >= script.Count) { sequence.Finish(FinishReason.Stop); break; }
+                t = sequence.Accept(script[i], 0, null);
             }
             else
             {
-                token = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+                t = sequence.SampleAndAccept(_logits);
             }
             if (i == 0) firstTokenAt = clock.Elapsed;
-            if (!options.IgnoreEndOfGeneration && stopIds.Contains(token)) { reason = FinishReason.Stop; break; }
-            generated.Add(token);
-            history.Add(token);
-            string piece = detokenizer.Push(token);
-            string safe = piece.Length > 0 ? stop.Push(piece, out _) : "";
-            if (safe.Length > 0) text.Append(safe);
-            onToken?.Invoke(new GeneratedToken(token, safe, logprob, top));
-            if (stop.Stopped) { reason = FinishReason.Stop; break; }
-            if (i + 1 == options.MaxTokens) break;
-            if (script is not null) continue;
-            if (_state.Position + 1 > ContextLength) { reason = FinishReason.Length; break; }
-            one[0] = token;
+            if (t.TokenId < 0) break; // end of generation
+            onToken?.Invoke(t);
+            if (sequence.IsFinished || script is not null) continue;
+            if (_state.Position + 1 > ContextLength) { sequence.Finish(FinishReason.Length); break; }
+            one[0] = t.TokenId;
             model.Forward(_state, one, _logits);
         }
-        if (!stop.Stopped)
-        {
-            string tail = stop.Flush(detokenizer.Flush());
-            if (tail.Length > 0)
-            {
-                text.Append(tail);
-                onToken?.Invoke(new GeneratedToken(-1, tail, 0, null));
-            }
-        }
-        TimeSpan decode = clock.Elapsed - firstTokenAt;
-        return new GenerationResult(prompt.Length, generated.Count, generated, text.ToString(), reason, prefill, decode)
-        {
-            TimeToFirstToken = prefill + firstTokenAt,
-        };
+        if (sequence.FlushTail() is { } tail) onToken?.Invoke(tail);
+        return sequence.ToResult(prefill, clock.Elapsed - firstTokenAt, prefill + firstTokenAt);
+    }
+
+    /// <summary>Back to position 0; a state whose sliding rings refuse the rewind is replaced.</summary>
+    private void ResetState()
+    {
+        if (_state.TryTruncate(0)) return;
+        _state.Dispose();
+        _state = _model.Model.CreateState(ContextLength, BatchSize, _cacheType);
     }
 
     public void Dispose() => _state.Dispose();

@@ -25,7 +25,7 @@ public interface ICausalLanguageModel : IDisposable
     void Forward(IModelState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions = false);
 
     /// <summary>Bytes of KV cache one position costs, and the fixed part (sliding-window rings) for a context.</summary>
-    KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens);
+    KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, KvCacheType cacheType = KvCacheType.F32);
 }
 
 /// <summary>Per-sequence state: KV caches and position.</summary>

@@ -34,12 +34,7 @@ public sealed class LayerKvCache
         Type = type;
         if (type == KvCacheType.Q8_0 && headDim % 32 != 0)
             throw new ArgumentException($"a Q8_0 KV cache needs a head dimension that is a multiple of 32, not {headDim}");
-        _headBytes = type switch
-        {
-            KvCacheType.F32 => headDim * sizeof(float),
-            KvCacheType.F16 => headDim * 2,
-            _ => (int)GgmlTypeInfo.RowBytes(GgmlType.Q8_0, headDim),
-        };
+        _headBytes = HeadBytes(type, headDim);
         Capacity = window > 0 ? Math.Min(contextLength, window + maxBatchTokens - 1) : contextLength;
         long bytes = (long)Capacity * kvHeads * _headBytes;
         if (bytes > Array.MaxLength)
@@ -47,6 +42,14 @@ public sealed class LayerKvCache
         _keys = new byte[bytes];
         _values = new byte[bytes];
     }
+
+    /// <summary>Bytes one head's K (or V) row takes at one position.</summary>
+    public static int HeadBytes(KvCacheType type, int headDim) => type switch
+    {
+        KvCacheType.F32 => headDim * sizeof(float),
+        KvCacheType.F16 => headDim * 2,
+        _ => (int)GgmlTypeInfo.RowBytes(GgmlType.Q8_0, headDim),
+    };
 
     public int KvHeads { get; }
     public int HeadDim { get; }
@@ -110,7 +113,7 @@ public sealed class LayerKvCache
     /// <summary>Whether the ring still holds what a query at <paramref name="position"/> needs after going back there.</summary>
     public bool CanRewindTo(int position, int currentPosition)
     {
-        if (Window == 0) return true;
+        if (Window == 0 || position == 0) return true;
         // Slots of positions [position − Window + 1, position) must not have been overwritten by positions < currentPosition.
         int oldestNeeded = Math.Max(0, position - Window + 1);
         return currentPosition - oldestNeeded <= Capacity;

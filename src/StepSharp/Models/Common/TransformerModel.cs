@@ -32,7 +32,7 @@ public abstract class TransformerModel : ICausalLanguageModel
     public TensorView Output { get; protected init; }          // (V, D) LM head (the embedding when tied)
 
     public abstract IModelState CreateState(int contextLength, int maxBatchTokens = 64, KvCacheType cacheType = KvCacheType.F32);
-    public abstract KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens);
+    public abstract KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, KvCacheType cacheType = KvCacheType.F32);
     /// <summary>Scratch sizes for a step (the maximum over layers).</summary>
     protected abstract ForwardDimensions Dimensions { get; }
 

@@ -85,9 +85,9 @@ public sealed class LlamaModel : TransformerModel
 
     protected override ForwardDimensions Dimensions => new(_hidden, _maxHeads * _headDim, _maxKv * _headDim, _maxHeads, _feedForward, Vocab: VocabSize);
 
-    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens)
+    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, KvCacheType cacheType = KvCacheType.F32)
     {
-        long perPosition = 2L * _attention.Length * _maxKv * _headDim * sizeof(float);
+        long perPosition = 2L * _attention.Length * _maxKv * LayerKvCache.HeadBytes(cacheType, _headDim);
         return new KvCacheFootprint(perPosition, 0, perPosition * contextLength);
     }
 

@@ -162,14 +162,14 @@ public sealed class Step35Config
 
     /// <summary>
     /// KV-cache cost of the trunk (spec §2.6): full layers grow by one row per position; sliding layers keep a ring of
-    /// window + maxBatch − 1 rows whatever the context. <paramref name="bytesPerValue"/>: 4 for F32, 2 for F16/BF16.
+    /// window + maxBatch − 1 rows whatever the context.
     /// </summary>
-    public KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, int bytesPerValue = sizeof(float))
+    public KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, Common.KvCacheType cacheType = Common.KvCacheType.F32)
     {
         long perPosition = 0, sliding = 0;
         for (int l = 0; l < TrunkLayers; l++)
         {
-            long row = 2L * KvHeadCount[l] * HeadDim * bytesPerValue;
+            long row = 2L * KvHeadCount[l] * Common.LayerKvCache.HeadBytes(cacheType, HeadDim);
             if (IsSliding[l]) sliding += row * Math.Min(contextLength, SlidingWindow + maxBatchTokens - 1);
             else perPosition += row;
         }

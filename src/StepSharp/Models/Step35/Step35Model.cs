@@ -116,7 +116,7 @@ public sealed class Step35Model : TransformerModel
         return new SequenceState(this, caches, new ForwardBuffers(Dimensions, maxBatchTokens), contextLength);
     }
 
-    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens) => Config.KvFootprint(contextLength, maxBatchTokens);
+    public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, KvCacheType cacheType = KvCacheType.F32) => Config.KvFootprint(contextLength, maxBatchTokens, cacheType);
 
     protected override void ForwardLayers(ForwardBuffers buffers, StepRows rows, IActivationSink? sink)
     {
