@@ -14,6 +14,22 @@ public sealed class AttentionWeights
     public float[]? QueryNorm { get; init; }           // (dh) per-head RMSNorm, Step 3.5
     public float[]? KeyNorm { get; init; }             // (dh)
     public TensorView? HeadGate { get; init; }         // (H, D) head-wise sigmoid gate, Step 3.5
+
+    /// <summary>
+    /// The llama.cpp tensors <c>{prefix}attn_*</c> of one block, shape-checked. <paramref name="gated"/> adds Step 3.5's
+    /// per-head Q/K norms and head-wise gate.
+    /// </summary>
+    public static AttentionWeights Load(WeightLoader w, string prefix, int hidden, int heads, int kvHeads, int headDim, bool gated) => new()
+    {
+        Norm = w.Vector(prefix + "attn_norm.weight", hidden),
+        Query = w.Matrix(prefix + "attn_q.weight", hidden, heads * headDim),
+        Key = w.Matrix(prefix + "attn_k.weight", hidden, kvHeads * headDim),
+        Value = w.Matrix(prefix + "attn_v.weight", hidden, kvHeads * headDim),
+        Output = w.Matrix(prefix + "attn_output.weight", heads * headDim, hidden),
+        QueryNorm = gated ? w.Vector(prefix + "attn_q_norm.weight", headDim) : null,
+        KeyNorm = gated ? w.Vector(prefix + "attn_k_norm.weight", headDim) : null,
+        HeadGate = gated ? w.Matrix(prefix + "attn_gate.weight", hidden, heads) : null,
+    };
 }
 
 /// <summary>

@@ -51,14 +51,7 @@ public sealed class LlamaModel : TransformerModel
         for (int l = 0; l < layers; l++)
         {
             string b = $"blk.{l}.";
-            var aw = new AttentionWeights
-            {
-                Norm = w.Vector(b + "attn_norm.weight", _hidden),
-                Query = w.Matrix(b + "attn_q.weight", _hidden, heads * _headDim),
-                Key = w.Matrix(b + "attn_k.weight", _hidden, kvHeads * _headDim),
-                Value = w.Matrix(b + "attn_v.weight", _hidden, kvHeads * _headDim),
-                Output = w.Matrix(b + "attn_output.weight", heads * _headDim, _hidden),
-            };
+            var aw = AttentionWeights.Load(w, b, _hidden, heads, kvHeads, _headDim, gated: false);
             _attention[l] = new AttentionLayer(l, aw, heads, kvHeads, _headDim, window: 0, rope, _epsilon);
             _ffnNorm[l] = w.Vector(b + "ffn_norm.weight", _hidden);
             _ffn[l] = new FeedForward(w.Matrix(b + "ffn_gate.weight", _hidden, _feedForward), w.Matrix(b + "ffn_up.weight", _hidden, _feedForward),

@@ -55,17 +55,7 @@ public sealed class Step35Model : TransformerModel
     {
         int D = c.HiddenSize, dh = c.HeadDim, H = c.HeadCount[l], Hkv = c.KvHeadCount[l];
         string p = $"blk.{l}.";
-        var attnWeights = new AttentionWeights
-        {
-            Norm = w.Vector(p + "attn_norm.weight", D),
-            Query = w.Matrix(p + "attn_q.weight", D, H * dh),
-            Key = w.Matrix(p + "attn_k.weight", D, Hkv * dh),
-            Value = w.Matrix(p + "attn_v.weight", D, Hkv * dh),
-            Output = w.Matrix(p + "attn_output.weight", H * dh, D),
-            QueryNorm = w.Vector(p + "attn_q_norm.weight", dh),
-            KeyNorm = w.Vector(p + "attn_k_norm.weight", dh),
-            HeadGate = w.Matrix(p + "attn_gate.weight", D, H),
-        };
+        var attnWeights = AttentionWeights.Load(w, p, D, H, Hkv, dh, gated: true);
         float[]? factors = c.UseRopeFreqFactors[l] ? ropeFactors : null;
         var rope = new RotaryEmbedding(c.RotaryDims[l], c.RopeTheta[l], RopeStyle.Neox, factors);
         var attention = new AttentionLayer(l, attnWeights, H, Hkv, dh, c.IsSliding[l] ? c.SlidingWindow : 0, rope, c.RmsEpsilon);
