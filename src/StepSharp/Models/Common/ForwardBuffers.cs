@@ -3,7 +3,7 @@ namespace StepSharp.Models.Common;
 /// <summary>Sizes that scratch buffers must cover, the maximum over all layers.</summary>
 public readonly record struct ForwardDimensions(
     int Hidden, int MaxQueryWidth, int MaxKvWidth, int MaxHeads, int MaxFeedForward,
-    int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0, int Vocab = 0);
+    int Experts = 0, int ExpertsUsed = 0, int ExpertFeedForward = 0, int Vocab = 0, int NextNInputWidth = 0);
 
 /// <summary>
 /// Activations of one forward step for up to <see cref="MaxTokens"/> tokens, each laid out row-major
@@ -27,6 +27,7 @@ public sealed class ForwardBuffers
         FeedForwardUp = new float[maxTokens * Math.Max(d.MaxFeedForward, d.ExpertFeedForward)];
         FeedForwardOut = new float[maxTokens * d.Hidden];
         SharedOut = new float[maxTokens * d.Hidden];
+        NextNInput = new float[maxTokens * d.NextNInputWidth];
         if (d.Experts > 0)
         {
             RouterLogits = new float[maxTokens * d.Experts];
@@ -62,6 +63,7 @@ public sealed class ForwardBuffers
     public readonly float[] FeedForwardUp;   // [T, ff]
     public readonly float[] FeedForwardOut;  // [T, D]
     public readonly float[] SharedOut;       // [T, D] shared expert
+    public readonly float[] NextNInput;      // [T, 2D] MTP input [RMSNorm(embedding) ; RMSNorm(hidden)]
     public readonly float[] RouterLogits;    // [T, E]
     public readonly float[] RouterProbs;     // [T, E]
     public readonly float[] RouterBiased;    // [T, E]

@@ -52,6 +52,20 @@ public sealed class StepRows
         return LogitCount++;
     }
 
+    /// <summary>
+    /// Appends a row at an explicit position without moving the sequence (MTP heads keep their own cache
+    /// positions, spec §3.2). Steps built this way are run layer by layer, never committed.
+    /// </summary>
+    public void AddAt(SequenceState sequence, int token, int position)
+    {
+        if (Count == Capacity) throw new InvalidOperationException($"the step is full ({Capacity} rows)");
+        if ((uint)position >= (uint)sequence.ContextLength) throw new ContextOverflowException(position, 1, sequence.ContextLength);
+        Tokens[Count] = token;
+        Positions[Count] = position;
+        Sequences[Count] = sequence;
+        Count++;
+    }
+
     /// <summary>After the step ran: each sequence's position moves past its rows.</summary>
     internal void Commit()
     {

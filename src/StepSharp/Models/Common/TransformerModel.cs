@@ -39,7 +39,15 @@ public abstract class TransformerModel : ICausalLanguageModel
     /// <summary>Runs every layer over the step's rows of <c>buffers.Hidden</c> (already embedded).</summary>
     protected abstract void ForwardLayers(ForwardBuffers buffers, StepRows rows, IActivationSink? sink);
 
-    public void Forward(IModelState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions = false)
+    public void Forward(IModelState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions = false) =>
+        Forward(state, tokens, logits, allPositions, default);
+
+    /// <summary>
+    /// As <see cref="Forward(IModelState, ReadOnlySpan{int}, Span{float}, bool)"/>, also copying every position's last
+    /// hidden state before the final norm (what MTP heads take as input, spec §3.2) to <paramref name="hiddenOut"/>
+    /// (tokens × hidden) when it is not empty.
+    /// </summary>
+    public void Forward(IModelState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, Span<float> hiddenOut)
     {
         var s = Own(state);
         int V = VocabSize;
@@ -48,6 +56,8 @@ public abstract class TransformerModel : ICausalLanguageModel
         foreach (int tok in tokens)
             if ((uint)tok >= (uint)V) throw new ArgumentOutOfRangeException(nameof(tokens), tok, $"token id outside the vocabulary of {V}");
         s.EnsureRoom(tokens.Length);
+        if (!hiddenOut.IsEmpty && hiddenOut.Length < tokens.Length * HiddenSize)
+            throw new ArgumentException($"hidden buffer holds {hiddenOut.Length} values; {tokens.Length}×{HiddenSize} needed", nameof(hiddenOut));
 
         StepRows rows = s.Rows;
         int chunk = s.Buffers.MaxTokens;
@@ -59,6 +69,7 @@ public abstract class TransformerModel : ICausalLanguageModel
             for (int i = 0; i < n; i++) rows.Add(s, tokens[start + i], allPositions || (last && i == n - 1));
             Span<float> dst = allPositions ? logits.Slice(start * V, n * V) : last ? logits[..V] : default;
             RunStep(s.Buffers, rows, dst, s.Activations);
+            if (!hiddenOut.IsEmpty) s.Buffers.Hidden.AsSpan(0, n * HiddenSize).CopyTo(hiddenOut.Slice(start * HiddenSize));
         }
     }
 

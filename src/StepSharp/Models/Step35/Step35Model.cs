@@ -93,7 +93,7 @@ public sealed class Step35Model : TransformerModel
             for (int l = 0; l < c.BlockCount; l++) { maxH = Math.Max(maxH, c.HeadCount[l]); maxKv = Math.Max(maxKv, c.KvHeadCount[l]); }
             int maxFf = Math.Max(c.FeedForwardLength, c.SharedExpertFeedForwardLength);
             return new ForwardDimensions(c.HiddenSize, maxH * c.HeadDim, maxKv * c.HeadDim, maxH, maxFf,
-                c.ExpertCount, c.ExpertUsedCount, c.ExpertFeedForwardLength, c.VocabSize);
+                c.ExpertCount, c.ExpertUsedCount, c.ExpertFeedForwardLength, c.VocabSize, NextN.Length > 0 ? 2 * c.HiddenSize : 0);
         }
     }
 
@@ -101,12 +101,36 @@ public sealed class Step35Model : TransformerModel
     {
         if (contextLength <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context length must be positive");
         if (maxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatchTokens), maxBatchTokens, "batch size must be positive");
-        var caches = new LayerKvCache[Layers.Length];
+        // Trunk layers first, then one cache per MTP head (index TrunkLayers + head).
+        var caches = new LayerKvCache[Layers.Length + NextN.Length];
         for (int l = 0; l < Layers.Length; l++) caches[l] = Layers[l].Attention.CreateCache(contextLength, maxBatchTokens, cacheType);
+        for (int m = 0; m < NextN.Length; m++) caches[Layers.Length + m] = NextN[m].Block.Attention.CreateCache(contextLength, maxBatchTokens, cacheType);
         return new SequenceState(this, caches, new ForwardBuffers(Dimensions, maxBatchTokens), contextLength);
     }
 
     public override KvCacheFootprint KvFootprint(int contextLength, int maxBatchTokens, KvCacheType cacheType = KvCacheType.F32) => Config.KvFootprint(contextLength, maxBatchTokens, cacheType);
+
+    /// <summary>
+    /// Runs MTP head <paramref name="head"/> (spec §3.2) over rows (token x_p, hidden h_{p−1}) at the given positions,
+    /// writing each row's K/V to the head's own cache in <paramref name="state"/>. <paramref name="hiddenOut"/> receives
+    /// the block outputs (pre-norm, the next draft step's hidden input) and <paramref name="logits"/> (rows × vocab,
+    /// may be empty) the head's logits.
+    /// </summary>
+    public void ForwardNextN(int head, IModelState state, ReadOnlySpan<int> tokens, ReadOnlySpan<float> hiddenIn, ReadOnlySpan<int> positions,
+        Span<float> hiddenOut, Span<float> logits)
+    {
+        if ((uint)head >= (uint)NextN.Length) throw new ArgumentOutOfRangeException(nameof(head), head, $"the model has {NextN.Length} MTP heads");
+        if (state is not SequenceState s || !ReferenceEquals(s.Owner, this)) throw new ArgumentException("the state was not created by this model", nameof(state));
+        int T = tokens.Length, D = HiddenSize;
+        if (T > s.Buffers.MaxTokens) throw new ArgumentException($"{T} MTP rows exceed the state's step size {s.Buffers.MaxTokens}");
+        if (hiddenIn.Length < T * D || positions.Length < T || hiddenOut.Length < T * D) throw new ArgumentException("hidden/position buffers are shorter than the rows");
+        if (!logits.IsEmpty && logits.Length < T * VocabSize) throw new ArgumentException($"logits buffer holds {logits.Length} values; {T}×{VocabSize} needed");
+        var rows = new StepRows(Math.Max(1, T)); // small; MTP drafting is not on the allocation-free trunk path yet
+        for (int t = 0; t < T; t++) rows.AddAt(s, tokens[t], positions[t]);
+        NextN[head].Forward(Pool, s.Buffers, rows, Layers.Length + head, hiddenIn, TokenEmbedding, Config.RmsEpsilon, s.Activations);
+        s.Buffers.Hidden.AsSpan(0, T * D).CopyTo(hiddenOut);
+        if (!logits.IsEmpty) NextN[head].Logits(Pool, s.Buffers, T, OutputNorm, Output, Config.RmsEpsilon, logits[..(T * VocabSize)]);
+    }
 
     protected override void ForwardLayers(ForwardBuffers buffers, StepRows rows, IActivationSink? sink)
     {
