@@ -29,7 +29,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Model = await RunningServer.StartAsync(new ServerOptions { Port = 0, LogRequests = false, ModelId = "tiny" },
+        Model = await RunningServer.StartAsync(new ServerOptions { Port = 0, LogRequests = false, ModelId = "tiny", MaxRequestBodyBytes = 1 << 20 },
             () => Serve(new BatchingOptions { ContextLength = Context, MaxParallel = Parallel, MaxQueued = 256, PrefillChunk = 16 }, null, "tiny"));
         Scripted = await RunningServer.StartAsync(new ServerOptions { Port = 0, LogRequests = false, ApiKey = ApiKey, ModelId = "scripted" },
             () => Serve(new BatchingOptions { ContextLength = 4096, MaxParallel = 2 }, new ChatScript(), "scripted"));
