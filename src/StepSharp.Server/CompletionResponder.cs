@@ -97,12 +97,7 @@ internal abstract class CompletionResponder(ServedModel model, ServerMetrics met
         ["choices"] = choices,
     };
 
-    private void Record(int index, GenerationResult r, string reason)
-    {
-        metrics.RecordGeneration(r, reason);
-        log.LogInformation("request {RequestId} choice {Choice}: prompt {PromptTokens} tokens, generated {GeneratedTokens}, TTFT {TtftMs:F1} ms, {TokensPerSecond:F1} tokens/s, finish {FinishReason}",
-            Id, index, r.PromptTokens, r.GeneratedTokens, r.TimeToFirstToken.TotalMilliseconds, r.DecodeTokensPerSecond, reason);
-    }
+    private void Record(int index, GenerationResult r, string reason) => GenerationLog.Record(metrics, log, Id, index, r, reason);
 
     /// <summary>Engine refusals as HTTP errors.</summary>
     public static ApiException Translate(Exception e) => e switch

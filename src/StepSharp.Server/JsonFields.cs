@@ -10,7 +10,9 @@ namespace StepSharp.Server;
 internal static class JsonFields
 {
     public static JsonObject RequireObject(JsonNode? node, string what)
-        => node as JsonObject ?? throw ApiException.BadRequest($"{what} must be a JSON object, got {Describe(node)}", what == "request body" ? null : what);
+        => node as JsonObject ?? (what == "request body"
+            ? throw ApiException.BadRequest($"the request body must be a JSON object, got {Describe(node)}")
+            : throw ApiException.BadRequest($"'{what}' must be a JSON object, got {Describe(node)}", what));
 
     public static string Describe(JsonNode? node) => node switch
     {

@@ -26,6 +26,7 @@ internal static class Routes
         app.MapGet("/v1/models", () => Json.Result(ModelsBody(Ready(server))));
         app.MapPost("/v1/chat/completions", context => Write(context, ChatCompletionsEndpoint.HandleAsync(context, Ready(server), options, metrics, log)));
         app.MapPost("/v1/completions", context => Write(context, CompletionsEndpoint.HandleAsync(context, Ready(server), options, metrics, log)));
+        app.MapPost("/v1/messages", context => Write(context, AnthropicMessagesEndpoint.HandleAsync(context, Ready(server), metrics, log)));
         app.MapPost("/tokenize", context => Write(context, UtilityEndpoints.TokenizeAsync(context, Ready(server))));
         app.MapPost("/detokenize", context => Write(context, UtilityEndpoints.DetokenizeAsync(context, Ready(server))));
         app.MapPost("/apply-template", context => Write(context, UtilityEndpoints.ApplyTemplateAsync(context, Ready(server))));
@@ -85,7 +86,11 @@ internal static class Routes
             if (api.StatusCode == 503) context.Response.Headers.RetryAfter = "1";
             context.Response.StatusCode = api.StatusCode;
             context.Response.ContentType = "application/json; charset=utf-8";
-            await context.Response.WriteAsync(api.ToJson().ToJsonString(Json.Options)).ConfigureAwait(false);
+            // Anthropic clients expect their own error shape on the Messages route.
+            var error = context.Request.Path.StartsWithSegments("/v1/messages")
+                ? new JsonObject { ["type"] = "error", ["error"] = new JsonObject { ["type"] = api.Type, ["message"] = api.Message } }
+                : api.ToJson();
+            await context.Response.WriteAsync(error.ToJsonString(Json.Options)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {
@@ -102,8 +107,9 @@ internal static class Routes
     {
         string header = context.Request.Headers.Authorization.ToString();
         const string prefix = "Bearer ";
-        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return false;
+        // OpenAI clients send a bearer token, Anthropic clients an x-api-key header.
+        string given = header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..].Trim() : context.Request.Headers["x-api-key"].ToString();
         // Constant time, so the key cannot be guessed byte by byte from response times.
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[prefix.Length..].Trim()), Encoding.UTF8.GetBytes(key));
+        return given.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(key));
     }
 }

@@ -20,13 +20,17 @@ internal sealed class SseWriter
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
-    public Task WriteAsync(JsonNode data, CancellationToken cancellationToken) => WriteRawAsync(data.ToJsonString(Json.Options), cancellationToken);
+    public Task WriteAsync(JsonNode data, CancellationToken cancellationToken) => WriteRawAsync(null, data.ToJsonString(Json.Options), cancellationToken);
 
-    public Task WriteDoneAsync(CancellationToken cancellationToken) => WriteRawAsync("[DONE]", cancellationToken);
+    /// <summary>A named event (<c>event: NAME</c> line first), as the Anthropic Messages API streams.</summary>
+    public Task WriteAsync(string eventName, JsonNode data, CancellationToken cancellationToken) => WriteRawAsync(eventName, data.ToJsonString(Json.Options), cancellationToken);
 
-    private async Task WriteRawAsync(string data, CancellationToken cancellationToken)
+    public Task WriteDoneAsync(CancellationToken cancellationToken) => WriteRawAsync(null, "[DONE]", cancellationToken);
+
+    private async Task WriteRawAsync(string? eventName, string data, CancellationToken cancellationToken)
     {
-        await _response.Body.WriteAsync(Encoding.UTF8.GetBytes("data: " + data + "\n\n"), cancellationToken).ConfigureAwait(false);
+        string text = (eventName is null ? "" : "event: " + eventName + "\n") + "data: " + data + "\n\n";
+        await _response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
         await _response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -65,6 +65,8 @@ public sealed class StepSharpServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             k.AddServerHeader = false;
         });
+        // Ctrl+C should not wait long for streams still running: they are cancelled after this.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         var app = builder.Build();
         var server = new StepSharpServer(app, options, load);
         server.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StepSharp.Server");

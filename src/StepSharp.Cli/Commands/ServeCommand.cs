@@ -29,11 +29,15 @@ internal static class ServeCommand
             int threadCount = parse.GetValue(threads);
             if (threadCount < 1) throw new ArgumentException($"--threads must be at least 1, got {threadCount}");
             var batching = new BatchingOptions { ContextLength = parse.GetValue(ctx), MaxParallel = parse.GetValue(parallel), MaxQueued = parse.GetValue(queue) };
-            batching.Validate();
+            if (batching.MaxParallel < 1) throw new ArgumentException($"--parallel must be at least 1, got {batching.MaxParallel}");
+            if (batching.MaxQueued < 0) throw new ArgumentException($"--queue must be 0 or more, got {batching.MaxQueued}");
+            if (batching.ContextLength < 2) throw new ArgumentException($"--ctx must be at least 2, got {batching.ContextLength}");
+            int portNumber = parse.GetValue(port);
+            if (portNumber is < 0 or > 65535) throw new ArgumentException($"--port must be in 0..65535, got {portNumber}");
             var options = new ServerOptions
             {
                 Host = parse.GetValue(host) ?? "127.0.0.1",
-                Port = parse.GetValue(port),
+                Port = portNumber,
                 ApiKey = parse.GetValue(apiKey),
                 ModelId = parse.GetValue(name) ?? (path is null ? "stepsharp-demo" : Path.GetFileNameWithoutExtension(path)),
             };

@@ -114,19 +114,28 @@ public sealed partial class BatchingCompletionEngine
             if (slot.Job is not { } job) continue;
             var sequence = job.Sequence;
             GeneratedToken token;
-            if (slot.Script is { } script)
+            try
             {
-                int i = sequence.Generated.Count;
-                if (i >= script.Count) { sequence.Finish(FinishReason.Stop); Complete(slot); continue; }
-                token = sequence.Accept(script[i], 0, null);
+                if (slot.Script is { } script)
+                {
+                    int i = sequence.Generated.Count;
+                    if (i >= script.Count) { sequence.Finish(FinishReason.Stop); Complete(slot); continue; }
+                    token = sequence.Accept(script[i], 0, null);
+                }
+                else if (slot.LogitIndex >= 0)
+                {
+                    token = sequence.SampleAndAccept(_logits.AsSpan(slot.LogitIndex * vocab, vocab));
+                }
+                else
+                {
+                    continue; // prefill not done (or waiting for prefill budget)
+                }
             }
-            else if (slot.LogitIndex >= 0)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
-                token = sequence.SampleAndAccept(_logits.AsSpan(slot.LogitIndex * vocab, vocab));
-            }
-            else
-            {
-                continue; // prefill not done (or waiting for prefill budget)
+                // This request's own settings failed (e.g. a logit bias that bans every token): fail it alone.
+                Release(slot, () => job.Output.Writer.TryComplete(e));
+                continue;
             }
             if (job.FirstTokenAt == 0) job.FirstTokenAt = Stopwatch.GetTimestamp();
             if (token.TokenId >= 0)

@@ -113,5 +113,6 @@ public sealed class SequenceGeneration
         => new(Prompt.Length, _generated.Count, _generated.ToArray(), Text, FinishReason, prefill, decode)
         {
             TimeToFirstToken = timeToFirstToken,
+            StopString = _stop.MatchedStopString,
         };
 }

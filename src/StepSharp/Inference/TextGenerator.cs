@@ -40,6 +40,8 @@ public sealed record GenerationResult(
 {
     /// <summary>From the start of the request to the first generated token.</summary>
     public TimeSpan TimeToFirstToken { get; init; }
+    /// <summary>The stop string that ended the generation, or null.</summary>
+    public string? StopString { get; init; }
     public double PrefillTokensPerSecond => PrefillTime.TotalSeconds > 0 ? PromptTokens / PrefillTime.TotalSeconds : 0;
     /// <summary>Decode speed over the tokens after the first (the first comes out of the prefill).</summary>
     public double DecodeTokensPerSecond => DecodeTime.TotalSeconds > 0 && GeneratedTokens > 1 ? (GeneratedTokens - 1) / DecodeTime.TotalSeconds : 0;

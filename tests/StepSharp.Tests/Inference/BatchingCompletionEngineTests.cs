@@ -149,6 +149,41 @@ public class BatchingCompletionEngineTests
         Assert.Equal(16 - 10 + 1, tokens.Length); // the last token sampled needs no cache slot of its own
     }
 
+    [Fact]
+    public async Task ARequestWhoseSamplingFailsFailsAloneAndTheOthersGoOn()
+    {
+        using var model = LoadTiny();
+        using var engine = new BatchingCompletionEngine(model, new BatchingOptions { ContextLength = 64, MaxParallel = 2 });
+        int[] prompt = Prompt(3, 6);
+        var alone = (await Run(engine, prompt, Greedy(16))).Tokens;
+        var banAll = Enumerable.Range(0, model.Model.VocabSize).ToDictionary(i => i, _ => float.NegativeInfinity);
+        var bad = new GenerationOptions { MaxTokens = 4, Sampling = new SamplingOptions { LogitBias = banAll } };
+        var good = Task.Run(() => Run(engine, prompt, Greedy(16)));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Run(engine, Prompt(4, 3), bad));
+        Assert.Contains("every token is banned", e.Message);
+        Assert.Equal(alone, (await good).Tokens);
+        Assert.Equal(0, engine.Metrics.ActiveSequences);
+    }
+
+    [Fact]
+    public async Task ASlotReusedAfterALongSequenceGivesTheSameOutputAsAFreshOne()
+    {
+        using var model = LoadTiny();
+        var options = new BatchingOptions { ContextLength = 128, MaxParallel = 1, PrefillChunk = 4, PrefillTokensPerStep = 4 };
+        int[] prompt = Prompt(8, 7);
+        int[] fresh;
+        using (var engine = new BatchingCompletionEngine(model, options)) fresh = (await Run(engine, prompt, Greedy(10))).Tokens;
+        using (var engine = new BatchingCompletionEngine(model, options))
+        {
+            // 60 positions: far past the sliding ring (window 8 + chunk 4 − 1 slots), so the slot cannot simply rewind.
+            await Run(engine, Prompt(9, 20), Greedy(40) with { IgnoreEndOfGeneration = true });
+            Assert.Equal(fresh, (await Run(engine, prompt, Greedy(10))).Tokens);
+        }
+        using var generator = new TextGenerator(model, 128, 4);
+        generator.Generate(Prompt(9, 20), Greedy(40) with { IgnoreEndOfGeneration = true });
+        Assert.Equal(fresh, generator.Generate(prompt, Greedy(10)).Tokens);
+    }
+
     internal static async Task WaitFor(Func<bool> condition, int timeoutMs = 5000)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();

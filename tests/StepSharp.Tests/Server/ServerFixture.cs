@@ -29,7 +29,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Model = await RunningServer.StartAsync(new ServerOptions { Port = 0, LogRequests = false, ModelId = "tiny" },
+        Model = await RunningServer.StartAsync(new ServerOptions { Port = 0, LogRequests = false, ModelId = "tiny", MaxRequestBodyBytes = 1 << 20 },
             () => Serve(new BatchingOptions { ContextLength = Context, MaxParallel = Parallel, MaxQueued = 256, PrefillChunk = 16 }, null, "tiny"));
         Scripted = await RunningServer.StartAsync(new ServerOptions { Port = 0, LogRequests = false, ApiKey = ApiKey, ModelId = "scripted" },
             () => Serve(new BatchingOptions { ContextLength = 4096, MaxParallel = 2 }, new ChatScript(), "scripted"));
@@ -137,6 +137,10 @@ public sealed class ChatScript : IScriptedOutput
             string result = prompt[start..prompt.IndexOf("</tool_response>", start, StringComparison.Ordinal)];
             text = $"The tool answered.\n</think>\nIt is {result} in Paris.";
         }
+        else if (lastUser.Contains("both cities", StringComparison.OrdinalIgnoreCase))
+        {
+            text = "Two calls.\n</think>\n" + Call("Paris") + "\n" + Call("Oslo");
+        }
         else if (lastUser.Contains("weather", StringComparison.OrdinalIgnoreCase))
         {
             text = "I need the weather tool.\n</think>\n<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n2\n</parameter>\n</function>\n</tool_call>";
@@ -145,6 +149,7 @@ public sealed class ChatScript : IScriptedOutput
         {
             text = $"A greeting is due.\n</think>\n{Greeting}";
         }
+        static string Call(string city) => $"<tool_call>\n<function=get_weather>\n<parameter=city>\n{city}\n</parameter>\n</function>\n</tool_call>";
         // Plain bytes (not control tokens), so the text reads back exactly as written.
         return tokenizer.Encode(text, addSpecial: false, parseSpecial: false);
     }
