@@ -12,6 +12,11 @@ public static class QuickBench
 {
     public static void Run(string[] args)
     {
+        if (args.Length >= 3 && args[1] == "kernel")
+        {
+            Kernel(Enum.Parse<GgmlType>(args[2]), args.Contains("int8"));
+            return;
+        }
         int threads = KernelThreadPool.DefaultThreadCount;
         using var pool = new KernelThreadPool(threads);
         Console.WriteLine($"isa {KernelIsa.Current}, threads {threads}, probe {BandwidthProbe.MeasureReadGBs(threads, TimeSpan.FromSeconds(1)):F1} GB/s read");
@@ -64,6 +69,24 @@ public static class QuickBench
             double old = Time(() => { }, _ => DequantizingMatMul.Compute(pool, w.View, 0, rows, x, tokens, y));
             Console.WriteLine($"prefill {type,-5} {rows}x{inputs}x{tokens}: tiled {flops / fused / 1e9,6:F1} GFLOP/s   dequantize+dot {flops / old / 1e9,6:F1} GFLOP/s");
         }
+    }
+
+    /// <summary>
+    /// `quick kernel TYPE [int8]`: 2 s of one-thread, L2-resident decode matmuls of one type, for `perf stat`
+    /// (cycles per byte do not depend on what else the machine runs).
+    /// </summary>
+    private static void Kernel(GgmlType type, bool int8)
+    {
+        using var single = new KernelThreadPool(1);
+        using var w = new BenchWeights(type, 128, 4096, 1);
+        float[] x = BenchWeights.RandomVector(4096, 2);
+        float[] y = new float[128];
+        using var scope = ActivationQuantization.Enable(int8);
+        for (int i = 0; i < 20; i++) MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y);
+        var sw = Stopwatch.StartNew();
+        long calls = 0;
+        while (sw.Elapsed.TotalSeconds < 2) { MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y); calls++; }
+        Console.WriteLine($"{type}{(int8 ? " int8" : "")}: {calls * w.MatrixBytes / 1e9:F3} GB streamed in {sw.Elapsed.TotalSeconds:F2} s");
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ public sealed class ThroughputColumn(string name, Func<Work, double> amount, dou
     private static Work? WorkOf(BenchmarkCase benchmarkCase)
     {
         Type type = benchmarkCase.Descriptor.Type;
-        MethodInfo? method = type.GetMethod("Work", BindingFlags.Public | BindingFlags.Static);
+        MethodInfo? method = type.GetMethod("Work", BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy);
         if (method is null) return null;
         object?[] args = method.GetParameters().Length == 0 ? [] : [benchmarkCase.Parameters.Items.First(p => string.Equals(p.Name, method.GetParameters()[0].Name, StringComparison.OrdinalIgnoreCase)).Value];
         return (Work?)method.Invoke(null, args);

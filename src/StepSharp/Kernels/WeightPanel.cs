@@ -20,10 +20,14 @@ internal static unsafe class WeightPanel
         int blockValues = GgmlTypeInfo.BlockSize(type);
         int blockBytes = GgmlTypeInfo.BlockBytes(type);
         byte* src = row + (long)(k0 / blockValues) * blockBytes;
-        if (type == GgmlType.Q8_0 && isa == Isa.Avx512)
+        if (isa == Isa.Avx512)
         {
-            DecodeQ8_0Avx512(src, len / 32, dst);
-            return;
+            switch (type)
+            {
+                case GgmlType.Q8_0: DecodeQ8_0Avx512(src, len / 32, dst); return;
+                case GgmlType.Q4_K: DecodeQ4_KAvx512(src, len / 256, dst); return;
+                case GgmlType.Q6_K: DecodeQ6_KAvx512(src, len / 256, dst); return;
+            }
         }
         Dequantize.Row(type, new ReadOnlySpan<byte>(src, len / blockValues * blockBytes), new Span<float>(dst, len));
     }
@@ -37,6 +41,60 @@ internal static unsafe class WeightPanel
             Vector512<float> d = Vector512.Create(Widen.Half(src));
             (Widen.SBytes512(Vector128.Load((sbyte*)src + 2)) * d).Store(dst);
             (Widen.SBytes512(Vector128.Load((sbyte*)src + 18)) * d).Store(dst + 16);
+        }
+    }
+
+    /// <summary>
+    /// Q4_K (spec §3.2): (d·sc)·n − dmin·m as a multiply then a subtract, the reference's two roundings
+    /// (Vector512 operators are never fused into an FMA), so the values are bit-identical.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeQ4_KAvx512(byte* src, int blocks, float* dst)
+    {
+        byte* sm = stackalloc byte[16];
+        for (int b = 0; b < blocks; b++, src += 144, dst += 256)
+        {
+            float d = Widen.Half(src), dmin = Widen.Half(src + 2);
+            Widen.KScales(src + 4, sm);
+            for (int c = 0; c < 4; c++)
+            {
+                Vector128<byte> q0 = Vector128.Load(src + 16 + 32 * c), q1 = Vector128.Load(src + 32 + 32 * c);
+                Vector128<byte> mask = Vector128.Create((byte)15);
+                Vector512<float> d1 = Vector512.Create(d * sm[2 * c]), m1 = Vector512.Create(dmin * sm[8 + 2 * c]);
+                (Widen.Bytes512(q0 & mask) * d1 - m1).Store(dst + 64 * c);
+                (Widen.Bytes512(q1 & mask) * d1 - m1).Store(dst + 64 * c + 16);
+                Vector512<float> d2 = Vector512.Create(d * sm[2 * c + 1]), m2 = Vector512.Create(dmin * sm[9 + 2 * c]);
+                (Widen.Bytes512(Vector128.ShiftRightLogical(q0, 4)) * d2 - m2).Store(dst + 64 * c + 32);
+                (Widen.Bytes512(Vector128.ShiftRightLogical(q1, 4)) * d2 - m2).Store(dst + 64 * c + 48);
+            }
+        }
+    }
+
+    /// <summary>Q6_K (spec §3.2, §3.4): (d·scale)·q with the reference's rounding of d·scale, then of the product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeQ6_KAvx512(byte* src, int blocks, float* dst)
+    {
+        for (int b = 0; b < blocks; b++, src += 210, dst += 256)
+        {
+            sbyte* scales = (sbyte*)(src + 192);
+            float d = Widen.Half(src + 208);
+            for (int h = 0; h < 2; h++)
+            {
+                Vector128<byte> qh0 = Vector128.Load(src + 128 + 32 * h), qh1 = Vector128.Load(src + 144 + 32 * h);
+                for (int g = 0; g < 4; g++)
+                {
+                    byte* ql = src + 64 * h + 32 * (g & 1);
+                    Vector128<byte> l0 = Vector128.Load(ql), l1 = Vector128.Load(ql + 16);
+                    if (g >= 2) { l0 = Vector128.ShiftRightLogical(l0, 4); l1 = Vector128.ShiftRightLogical(l1, 4); }
+                    Vector128<byte> mask = Vector128.Create((byte)15), three = Vector128.Create((byte)3);
+                    Vector128<byte> v0 = (l0 & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(qh0, 2 * g) & three, 4);
+                    Vector128<byte> v1 = (l1 & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(qh1, 2 * g) & three, 4);
+                    Vector128<sbyte> s0 = (v0 - Vector128.Create((byte)32)).AsSByte(), s1 = (v1 - Vector128.Create((byte)32)).AsSByte();
+                    float* o = dst + 128 * h + 32 * g;
+                    (Widen.SBytes512(s0) * Vector512.Create(d * scales[8 * h + 2 * g])).Store(o);
+                    (Widen.SBytes512(s1) * Vector512.Create(d * scales[8 * h + 2 * g + 1])).Store(o + 16);
+                }
+            }
         }
     }
 }

@@ -2,6 +2,15 @@ using StepSharp.Kernels;
 
 namespace StepSharp.Tests.Kernels;
 
+/// <summary>
+/// <see cref="KernelIsa.Force"/> changes a process-wide setting, so these tests run alone: a forced tier
+/// would change the summation order of model tests running beside them (harmless for the float paths, but
+/// the int8-activation conformance test follows llama.cpp's order on purpose).
+/// </summary>
+[CollectionDefinition(nameof(KernelIsaTests), DisableParallelization = true)]
+public sealed class KernelIsaCollection;
+
+[Collection(nameof(KernelIsaTests))]
 public class KernelIsaTests
 {
     [Theory]

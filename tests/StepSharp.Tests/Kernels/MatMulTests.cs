@@ -46,12 +46,15 @@ public class MatMulTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q8_0, 1)]
-    [InlineData(GgmlType.Q4_K, 1)]
-    [InlineData(GgmlType.F32, 8)]
-    [InlineData(GgmlType.Q6_K, 8)]
-    public unsafe void DoesNotAllocatePerCall(GgmlType type, int tokens)
+    [InlineData(GgmlType.Q8_0, 1, false)]
+    [InlineData(GgmlType.Q4_K, 1, false)]
+    [InlineData(GgmlType.F32, 8, false)]
+    [InlineData(GgmlType.Q6_K, 8, false)]
+    [InlineData(GgmlType.Q8_0, 3, true)]
+    [InlineData(GgmlType.Q4_K, 1, true)]
+    public unsafe void DoesNotAllocatePerCall(GgmlType type, int tokens, bool int8Activations)
     {
+        using var activations = ActivationQuantization.Enable(int8Activations);
         const int inputs = 512, rows = 64;
         byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 1);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: 2);

@@ -30,7 +30,7 @@ internal static unsafe class Q4_KDot
         // Separate accumulators for even and odd sub-blocks: two independent FMA chains.
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
         Vector256<float> mins = Vector256<float>.Zero;
-        Vector256<byte> mask = Vector256.Create((byte)15);
+        Vector512<int> mask = Vector512.Create(15);
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p = row + b * BlockBytes;
@@ -48,10 +48,15 @@ internal static unsafe class Q4_KDot
             Widen.ScaledBytes8(sm, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
-                Vector256<byte> q = Vector256.Load(p + 16 + 32 * c);
+                // Widen the bytes first (vpmovzxbd from memory) and split the nibbles in 32-bit lanes: one
+                // widening per 16 bytes serves both sub-blocks, and no byte shifts (which AVX-512 lacks) are needed.
                 float* xc = xb + 64 * c;
-                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c]), Widen.Dot32(q & mask, xc), accLo);
-                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c + 1]), Widen.Dot32(Vector256.ShiftRightLogical(q, 4), xc + 32), accHi);
+                Vector512<int> v0 = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(p + 16 + 32 * c));
+                Vector512<int> v1 = System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(p + 32 + 32 * c));
+                Vector512<float> sLo = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(v1 & mask), Vector512.Load(xc + 16), Vector512.ConvertToSingle(v0 & mask) * Vector512.Load(xc));
+                Vector512<float> sHi = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(v1 >>> 4), Vector512.Load(xc + 48), Vector512.ConvertToSingle(v0 >>> 4) * Vector512.Load(xc + 32));
+                accLo = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c]), sLo, accLo);
+                accHi = Vector512.FusedMultiplyAdd(Vector512.Create(ds[2 * c + 1]), sHi, accHi);
             }
         }
         return Vector512.Sum(accLo + accHi) - Vector256.Sum(mins);

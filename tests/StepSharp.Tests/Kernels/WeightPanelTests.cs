@@ -1,0 +1,37 @@
+using StepSharp.Kernels;
+using StepSharp.Tensors;
+
+namespace StepSharp.Tests.Kernels;
+
+/// <summary>Prefill's panel decoder must give exactly the reference dequantization's values, panel by panel.</summary>
+public unsafe class WeightPanelTests
+{
+    public static TheoryData<GgmlType, Isa> Cases()
+    {
+        var data = new TheoryData<GgmlType, Isa>();
+        foreach (GgmlType type in RandomWeights.FusedTypes)
+            if (GgmlTypeInfo.BlockSize(type) > 1)
+                foreach (Isa isa in KernelIsa.Supported())
+                    data.Add(type, isa);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void PanelsAreBitIdenticalToDequantizeRow(GgmlType type, Isa isa)
+    {
+        const int values = 2304; // two 1024-value panels and a 256-value one
+        byte[] row = RandomWeights.Rows(type, 1, values, seed: (int)type);
+        var expected = new float[values];
+        Dequantize.Row(type, row, expected);
+        var actual = new float[values];
+        fixed (byte* pr = row)
+        fixed (float* pa = actual)
+        {
+            for (int k0 = 0; k0 < values; k0 += MatMul.PanelValues)
+                WeightPanel.Decode(type, pr, k0, Math.Min(MatMul.PanelValues, values - k0), pa + k0, isa);
+        }
+        for (int i = 0; i < values; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{type} {isa} value {i}: {actual[i]} vs {expected[i]}");
+    }
+}
