@@ -15,10 +15,11 @@ internal static class GenerateCommand
         var ctx = CommonOptions.Context();
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating past end-of-generation tokens" };
         var cacheType = CommonOptions.CacheType();
+        var draftMtp = new Option<int>("--draft-mtp") { Description = "greedy speculative decoding with the model's MTP heads drafting up to N tokens per step (Step 3.5 only)" };
 
         var command = new Command("generate", "generate text from a prompt")
         {
-            model, prompt, threads, ctx, ignoreEos, cacheType,
+            model, prompt, threads, ctx, ignoreEos, cacheType, draftMtp,
         };
         sampler.AddTo(command);
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
@@ -32,6 +33,9 @@ internal static class GenerateCommand
             var options = new GenerationOptions { MaxTokens = n, Sampling = sampling, IgnoreEndOfGeneration = parse.GetValue(ignoreEos) };
 
             string text = parse.GetValue(prompt) ?? "";
+            if (parse.GetValue(draftMtp) > 0)
+                return SpeculativeGeneration.Run(loaded, text, n, parse.GetValue(draftMtp), sampling, parse.GetValue(ctx),
+                    CommonOptions.ParseCacheType(parse.GetValue(cacheType)), parse.GetValue(ignoreEos));
             Console.Out.Write(text);
             var stdout = Console.Out;
             var result = await PrefillProgress.RunAsync(errors, (progress, token) =>

@@ -35,8 +35,17 @@ public sealed class MtpSpeculativeDecoder : IDisposable
 
     public int ContextLength { get; }
 
-    /// <summary>Generates <paramref name="maxTokens"/> greedy tokens after <paramref name="prompt"/>.</summary>
-    public IReadOnlyList<int> GenerateGreedy(IReadOnlyList<int> prompt, int maxTokens, Action<SpeculativeStep>? onStep = null)
+    /// <summary>Trunk verification passes and accepted drafts of the last generation (acceptance statistics).</summary>
+    public int Steps { get; private set; }
+    public int Drafted { get; private set; }
+    public int Accepted { get; private set; }
+
+    /// <summary>
+    /// Generates up to <paramref name="maxTokens"/> greedy tokens after <paramref name="prompt"/>, stopping before the
+    /// first token in <paramref name="endOfGeneration"/> (which is not returned).
+    /// </summary>
+    public IReadOnlyList<int> GenerateGreedy(IReadOnlyList<int> prompt, int maxTokens, Action<SpeculativeStep>? onStep = null,
+        IReadOnlySet<int>? endOfGeneration = null, Action<int>? onToken = null)
     {
         int P = prompt.Count, D = _model.HiddenSize, V = _model.VocabSize, heads = _model.NextN.Length;
         if (P == 0) throw new ArgumentException("the prompt has no tokens", nameof(prompt));
@@ -44,6 +53,7 @@ public sealed class MtpSpeculativeDecoder : IDisposable
         var generated = new List<int>(maxTokens);
         if (maxTokens == 0) return generated;
         _state.TryTruncate(0);
+        Steps = Drafted = Accepted = 0;
 
         // Prompt: trunk pass with every pre-norm hidden state, then every head over the rows (x_p, h_{p−1}).
         int[] tokens = [.. prompt];
@@ -55,7 +65,9 @@ public sealed class MtpSpeculativeDecoder : IDisposable
         Process(tokens, shifted, 0);
 
         int idLast = ArgMax(logits.AsSpan(0, V));
+        if (endOfGeneration?.Contains(idLast) == true) return generated;
         generated.Add(idLast);
+        onToken?.Invoke(idLast);
         float[] pendingH = hidden.AsSpan((P - 1) * D, D).ToArray();
         int nPast = P;
         var draftLogits = new float[V];
@@ -83,11 +95,20 @@ public sealed class MtpSpeculativeDecoder : IDisposable
             verifyHidden.AsSpan(0, accepted * D).CopyTo(rowHidden.AsSpan(D));
             Process(verify[..(accepted + 1)], rowHidden, nPast);
 
+            Steps++;
+            Drafted += draft.Length;
+            Accepted += accepted;
             onStep?.Invoke(new SpeculativeStep(nPast, idLast, draft, target, accepted, emitted));
             pendingH = verifyHidden.AsSpan(accepted * D, D).ToArray();
             nPast += accepted + 1;
             idLast = emitted[^1];
-            foreach (int t in emitted) if (generated.Count < maxTokens) generated.Add(t);
+            foreach (int t in emitted)
+            {
+                if (endOfGeneration?.Contains(t) == true) return generated;
+                if (generated.Count == maxTokens) break;
+                generated.Add(t);
+                onToken?.Invoke(t);
+            }
         }
         return generated;
     }

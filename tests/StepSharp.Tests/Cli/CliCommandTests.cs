@@ -83,6 +83,18 @@ public class CliCommandTests
     }
 
     [Fact]
+    public async Task MtpSpeculativeGenerationPrintsThePlainGreedyText()
+    {
+        string model = TestData.Path("step35-tiny", "step35-tiny-a-mtpf-f32.gguf");
+        string[] common = ["generate", "--model", model, "--prompt", "The little robot", "--temperature", "0", "--max-tokens", "40", "--ignore-eos", "--cache-type", "f32"];
+        var plain = await CliRunner.RunAsync(common);
+        var speculative = await CliRunner.RunAsync([.. common, "--draft-mtp", "3"]);
+        Assert.True(speculative.ExitCode == 0, speculative.Stderr);
+        Assert.Equal(plain.Stdout, speculative.Stdout);
+        Assert.Matches(@"drafts accepted [1-9][0-9]*/[0-9]+", speculative.Stderr); // this variant's head does agree with the trunk
+    }
+
+    [Fact]
     public async Task SeededSamplingIsReproducibleAndSeedsDiffer()
     {
         string[] Args(string seed) => ["generate", "--prompt", "Hi", "--max-tokens", "32", "--temperature", "1", "--top-k", "0", "--top-p", "1", "--min-p", "0", "--seed", seed];
