@@ -42,7 +42,10 @@ public sealed record GenerationResult(
     public TimeSpan TimeToFirstToken { get; init; }
     /// <summary>The stop string that ended the generation, or null.</summary>
     public string? StopString { get; init; }
-    public double PrefillTokensPerSecond => PrefillTime.TotalSeconds > 0 ? PromptTokens / PrefillTime.TotalSeconds : 0;
+    /// <summary>Prompt tokens whose KV cache was kept from the previous request (prefix reuse) rather than recomputed.</summary>
+    public int CachedPromptTokens { get; init; }
+    /// <summary>Prompt tokens per second of prefill, counting only the tokens actually computed.</summary>
+    public double PrefillTokensPerSecond => PrefillTime.TotalSeconds > 0 ? (PromptTokens - CachedPromptTokens) / PrefillTime.TotalSeconds : 0;
     /// <summary>Decode speed over the tokens after the first (the first comes out of the prefill).</summary>
     public double DecodeTokensPerSecond => DecodeTime.TotalSeconds > 0 && GeneratedTokens > 1 ? (GeneratedTokens - 1) / DecodeTime.TotalSeconds : 0;
 }
@@ -58,6 +61,7 @@ public sealed class TextGenerator : IDisposable
     private IModelState _state;
     private readonly float[] _logits;
     private readonly KvCacheType _cacheType;
+    private readonly List<int> _cached = new(); // the tokens whose K/V the state holds at positions 0..Count−1
 
     /// <param name="cacheType">KV-cache element type; F16 by default, as llama.cpp.</param>
     public TextGenerator(LoadedModel model, int contextLength, int batchSize = 64, KvCacheType cacheType = KvCacheType.F16)
@@ -94,19 +98,20 @@ public sealed class TextGenerator : IDisposable
         options.Sampling.Validate();
         var model = _model.Model;
         var sequence = new SequenceGeneration(_model.Tokenizer, model.VocabSize, promptTokens, options);
-        ResetState();
         int[] prompt = sequence.Prompt;
         IReadOnlyList<int>? script = Script?.Next(promptTokens);
+        int reused = script is null ? ReusePrefix(prompt) : 0;
 
         // Prefill in batch-sized chunks so progress can be reported and the step buffers stay small.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (script is null && !sequence.IsFinished)
         {
-            for (int start = 0; start < prompt.Length; start += BatchSize)
+            for (int start = reused; start < prompt.Length; start += BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int n = Math.Min(BatchSize, prompt.Length - start);
                 model.Forward(_state, prompt.AsSpan(start, n), _logits);
+                _cached.AddRange(prompt.AsSpan(start, n));
                 onPrefillProgress?.Invoke(start + n, prompt.Length);
             }
         }
@@ -136,14 +141,34 @@ public sealed class TextGenerator : IDisposable
             if (_state.Position + 1 > ContextLength) { sequence.Finish(FinishReason.Length); break; }
             one[0] = t.TokenId;
             model.Forward(_state, one, _logits);
+            _cached.Add(t.TokenId);
         }
         if (sequence.FlushTail() is { } tail) onToken?.Invoke(tail);
-        return sequence.ToResult(prefill, clock.Elapsed - firstTokenAt, prefill + firstTokenAt);
+        return sequence.ToResult(prefill, clock.Elapsed - firstTokenAt, prefill + firstTokenAt) with { CachedPromptTokens = reused };
+    }
+
+    /// <summary>
+    /// Prefix reuse across turns (agent loops resend the whole conversation): keeps the cached K/V of the longest
+    /// common prefix of the previous request's tokens and this prompt, minus at least the prompt's last token, whose
+    /// logits are needed. Falls back to a full prefill when a sliding-window ring cannot go back that far.
+    /// </summary>
+    private int ReusePrefix(int[] prompt)
+    {
+        int common = 0, limit = Math.Min(_cached.Count, prompt.Length - 1);
+        while (common < limit && _cached[common] == prompt[common]) common++;
+        if (common > 0 && _state.TryTruncate(common))
+        {
+            _cached.RemoveRange(common, _cached.Count - common);
+            return common;
+        }
+        ResetState();
+        return 0;
     }
 
     /// <summary>Back to position 0; a state whose sliding rings refuse the rewind is replaced.</summary>
     private void ResetState()
     {
+        _cached.Clear();
         if (_state.TryTruncate(0)) return;
         _state.Dispose();
         _state = _model.Model.CreateState(ContextLength, BatchSize, _cacheType);
