@@ -76,6 +76,7 @@ public sealed class ServerMetrics
             Counter(s, "stepsharp_requests_completed_total", "engine requests that finished", m.RequestsCompleted);
             Counter(s, "stepsharp_requests_cancelled_total", "engine requests cancelled (client gone)", m.RequestsCancelled);
             Counter(s, "stepsharp_prompt_tokens_total", "prompt tokens admitted", m.PromptTokens);
+            Counter(s, "stepsharp_prompt_tokens_cached_total", "prompt tokens whose KV cache was reused from the slot's previous request", m.PromptTokensReused);
             Counter(s, "stepsharp_generated_tokens_total", "tokens generated", m.GeneratedTokens);
             Counter(s, "stepsharp_engine_steps_total", "batched forward steps", m.Steps);
             Gauge(s, "stepsharp_kv_cache_tokens", "positions held in the KV caches of active sequences", m.KvTokensInUse);

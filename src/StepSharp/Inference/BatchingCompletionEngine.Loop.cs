@@ -30,7 +30,11 @@ public sealed partial class BatchingCompletionEngine
             {
                 // A failed step leaves the caches of every sequence in it undefined: fail them all, keep serving.
                 foreach (var slot in _slots)
-                    if (slot.Job is { } job) Release(slot, () => job.Output.Writer.TryComplete(e));
+                {
+                    if (slot.Job is not { } job) continue;
+                    slot.Cached.Clear();
+                    Release(slot, () => job.Output.Writer.TryComplete(e));
+                }
             }
         }
     }
@@ -48,9 +52,11 @@ public sealed partial class BatchingCompletionEngine
 
     private void AdmitWaitingJobs()
     {
-        foreach (var slot in _slots)
+        while (true)
         {
-            if (slot.Job is not null) continue;
+            bool anyFree = false;
+            foreach (var slot in _slots) anyFree |= slot.Job is null;
+            if (!anyFree) return;
             Job? job = null;
             while (_waiting.TryDequeue(out var next))
             {
@@ -60,16 +66,42 @@ public sealed partial class BatchingCompletionEngine
                 Interlocked.Increment(ref _cancelled);
             }
             if (job is null) return;
-            if (!slot.State.TryTruncate(0)) // a sliding ring that cannot rewind: a fresh state (rare, and only per request)
-                slot.State = (SequenceState)_network.CreateState(ContextLength, _options.PrefillChunk, _options.CacheType);
-            slot.Job = job;
-            slot.PromptFed = 0;
-            slot.Script = _script?.Next(job.Sequence.Prompt);
+            int[] prompt = job.Sequence.Prompt;
+            var script = _script?.Next(prompt);
+
+            // Prefix reuse: the free slot whose cache shares the longest prefix with this prompt (agent loops resend
+            // the conversation), keeping at least the prompt's last token to compute its logits.
+            Slot? best = null;
+            int bestCommon = -1;
+            foreach (var slot in _slots)
+            {
+                if (slot.Job is not null) continue;
+                int common = 0, limit = Math.Min(slot.Cached.Count, prompt.Length - 1);
+                while (common < limit && slot.Cached[common] == prompt[common]) common++;
+                if (common > bestCommon) { best = slot; bestCommon = common; }
+            }
+            var chosen = best!;
+            int reused = script is null && bestCommon > 0 && chosen.State.TryTruncate(bestCommon) ? bestCommon : 0;
+            if (reused > 0)
+            {
+                chosen.Cached.RemoveRange(reused, chosen.Cached.Count - reused);
+            }
+            else
+            {
+                chosen.Cached.Clear();
+                if (!chosen.State.TryTruncate(0)) // a sliding ring that cannot rewind: a fresh state (rare, and only per request)
+                    chosen.State = (SequenceState)_network.CreateState(ContextLength, _options.PrefillChunk, _options.CacheType);
+            }
+            chosen.Job = job;
+            chosen.PromptFed = reused;
+            job.ReusedPromptTokens = reused;
+            chosen.Script = script;
             job.AdmittedAt = Stopwatch.GetTimestamp();
-            Interlocked.Add(ref _promptTokens, job.Sequence.Prompt.Length);
-            Volatile.Write(ref slot.Busy, true);
+            Interlocked.Add(ref _promptTokens, prompt.Length);
+            Interlocked.Add(ref _reusedPromptTokens, reused);
+            Volatile.Write(ref chosen.Busy, true);
             Interlocked.Increment(ref _active);
-            if (job.Sequence.IsFinished) Complete(slot); // max_tokens 0
+            if (job.Sequence.IsFinished) Complete(chosen); // max_tokens 0
         }
     }
 
@@ -87,6 +119,7 @@ public sealed partial class BatchingCompletionEngine
             if (slot.PromptFed == prompt.Length)
             {
                 slot.LogitIndex = _rows.Add(slot.State, job.Sequence.LastToken, wantLogits: true);
+                slot.Cached.Add(job.Sequence.LastToken);
                 logitRows++;
                 continue;
             }
@@ -100,6 +133,7 @@ public sealed partial class BatchingCompletionEngine
                 int index = _rows.Add(slot.State, prompt[slot.PromptFed + i], wantLogits: last);
                 if (last) slot.LogitIndex = index;
             }
+            slot.Cached.AddRange(prompt.AsSpan(slot.PromptFed, n));
             slot.PromptFed += n;
         }
         if (_rows.Count > 0)
@@ -158,7 +192,7 @@ public sealed partial class BatchingCompletionEngine
         long end = Stopwatch.GetTimestamp();
         long first = job.FirstTokenAt == 0 ? end : job.FirstTokenAt;
         var result = sequence.ToResult(Stopwatch.GetElapsedTime(job.AdmittedAt, first), Stopwatch.GetElapsedTime(first, end),
-            Stopwatch.GetElapsedTime(job.EnqueuedAt, first));
+            Stopwatch.GetElapsedTime(job.EnqueuedAt, first)) with { CachedPromptTokens = job.ReusedPromptTokens };
         if (sequence.FinishReason != FinishReason.Cancelled) Interlocked.Increment(ref _completed);
         Release(slot, () =>
         {

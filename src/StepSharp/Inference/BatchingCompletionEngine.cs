@@ -26,7 +26,7 @@ public sealed partial class BatchingCompletionEngine : ICompletionEngine
     private readonly long _kvBytesPerPosition;
     private int _queued;
     private int _active;
-    private long _completed, _cancelled, _promptTokens, _generatedTokens, _steps;
+    private long _completed, _cancelled, _promptTokens, _reusedPromptTokens, _generatedTokens, _steps;
     private volatile bool _disposed;
 
     public BatchingCompletionEngine(LoadedModel model, BatchingOptions options, IScriptedOutput? script = null)
@@ -68,7 +68,7 @@ public sealed partial class BatchingCompletionEngine : ICompletionEngine
             return new BatchingMetrics(Volatile.Read(ref _active), Volatile.Read(ref _queued), _options.MaxParallel,
                 Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _promptTokens),
                 Interlocked.Read(ref _generatedTokens), Interlocked.Read(ref _steps),
-                allocated, tokens, tokens * _kvBytesPerPosition, (long)ContextLength * _slots.Length);
+                allocated, tokens, tokens * _kvBytesPerPosition, (long)ContextLength * _slots.Length, Interlocked.Read(ref _reusedPromptTokens));
         }
     }
 
@@ -124,6 +124,7 @@ public sealed partial class BatchingCompletionEngine : ICompletionEngine
         public long EnqueuedAt { get; } = enqueuedAt;
         public long AdmittedAt;
         public long FirstTokenAt;
+        public int ReusedPromptTokens;
         private volatile bool _cancelled;
         public bool Cancelled => _cancelled;
         public void Cancel()
@@ -143,5 +144,6 @@ public sealed partial class BatchingCompletionEngine : ICompletionEngine
         public int PromptFed;           // prompt tokens already in the cache
         public IReadOnlyList<int>? Script;
         public int LogitIndex = -1;     // row of this step's logits, or -1
+        public readonly List<int> Cached = new(); // tokens whose K/V the state holds at positions 0..Count−1 (prefix reuse)
     }
 }

@@ -45,4 +45,4 @@ public sealed class QueueFullException(int active, int queued)
 public readonly record struct BatchingMetrics(
     int ActiveSequences, int QueueDepth, int MaxParallel,
     long RequestsCompleted, long RequestsCancelled, long PromptTokens, long GeneratedTokens, long Steps,
-    long KvBytesAllocated, long KvTokensInUse, long KvBytesInUse, long KvTokenCapacity);
+    long KvBytesAllocated, long KvTokensInUse, long KvBytesInUse, long KvTokenCapacity, long PromptTokensReused = 0);

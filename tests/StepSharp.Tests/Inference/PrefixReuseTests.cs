@@ -61,3 +61,35 @@ public class PrefixReuseTests
         Assert.Equal(fresh2.Generate(next, Greedy, cancellationToken: TestContext.Current.CancellationToken).Tokens, continued.Tokens);
     }
 }
+
+/// <summary>The batching engine picks the free slot whose cache shares the longest prefix with a new request.</summary>
+public class BatchingPrefixReuseTests
+{
+    [Fact]
+    public async Task AFollowUpRequestReusesItsSlotsCacheAndMatchesAFreshEngine()
+    {
+        using var model = LoadedModel.Open(TestData.Path("stories260K", "stories260K.gguf"), 2);
+        var options = new BatchingOptions { ContextLength = 256, MaxParallel = 2, PrefillChunk = 8, CacheType = KvCacheType.F32 };
+        var greedy = new GenerationOptions { MaxTokens = 10, Sampling = new SamplingOptions { Temperature = 0 }, IgnoreEndOfGeneration = true };
+        int[] turn1 = [1, 403, 407, 261, 378];
+        using var engine = new BatchingCompletionEngine(model, options);
+        var first = await Run(engine, turn1, greedy);
+        int[] turn2 = [.. turn1, .. first.Tokens, 261];
+        var second = await Run(engine, turn2, greedy);
+        Assert.Equal(turn1.Length + first.Tokens.Count - 1, second.CachedPromptTokens);
+        Assert.Equal(second.CachedPromptTokens, engine.Metrics.PromptTokensReused);
+
+        using var freshEngine = new BatchingCompletionEngine(model, options);
+        var fresh = await Run(freshEngine, turn2, greedy);
+        Assert.Equal(0, fresh.CachedPromptTokens);
+        Assert.Equal(fresh.Tokens, second.Tokens);
+    }
+
+    private static async Task<GenerationResult> Run(ICompletionEngine engine, int[] prompt, GenerationOptions options)
+    {
+        GenerationResult? result = null;
+        await foreach (var e in engine.StreamAsync(new CompletionRequest { PromptTokens = prompt, Options = options }, TestContext.Current.CancellationToken))
+            if (e is CompletionFinished f) result = f.Result;
+        return result!;
+    }
+}
