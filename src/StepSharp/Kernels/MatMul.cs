@@ -9,7 +9,7 @@ namespace StepSharp.Kernels;
 /// with the weights used in place (mapped GGUF memory) and never dequantized to a row buffer.
 /// <list type="bullet">
 /// <item>Decode (fewer tokens than a micro-tile is wide): rows are split among the pool's threads and each row
-/// is streamed once through its fused dot-product kernel (<see cref="RowDot"/>); this is bound by memory
+/// is streamed once through its fused dot-product kernel (<see cref="Kernels.RowDot"/>); this is bound by memory
 /// bandwidth, so the kernels only have to decode faster than DRAM delivers.</item>
 /// <item>Prefill: rows are taken four at a time and K in panels of <see cref="PanelValues"/>; a panel of the
 /// four rows is decoded once into an L1 tile (F32 rows are used directly) and applied to every token by the
@@ -41,7 +41,7 @@ public static unsafe class MatMul
     /// <summary>As <see cref="Compute(KernelThreadPool, in TensorView, long, int, ReadOnlySpan{float}, int, Span{float})"/> on a given tier.</summary>
     public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y, Isa isa)
     {
-        if (!RowDot.Supports(weights.Type))
+        if (!Kernels.RowDot.Supports(weights.Type))
         {
             DequantizingMatMul.Compute(pool, weights, rowStart, rows, x, n, y);
             return;
@@ -67,7 +67,7 @@ public static unsafe class MatMul
             job.X = px;
             job.Y = py;
             job.N = n;
-            job.Kernel = RowDot.Kernel(weights.Type);
+            job.Kernel = Kernels.RowDot.Kernel(weights.Type);
             job.Tiled = MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa);
             if (job.Tiled)
             {
@@ -81,7 +81,7 @@ public static unsafe class MatMul
             }
             job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K) && ActivationQuantization.Enabled;
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
-            bool sums = !job.Tiled && RowDot.NeedsGroupSums(weights.Type);
+            bool sums = !job.Tiled && Kernels.RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums || job.QuantizedActivations ? job.Inputs / 32 : 0;
             fixed (float* ps = sums ? job.GroupSums(n) : null)
             fixed (sbyte* pq = job.QuantizedActivations ? job.Quantize(n) : null)
@@ -99,6 +99,21 @@ public static unsafe class MatMul
             job.Y = null;
             job.Base = null;
         }
+    }
+
+    /// <summary>
+    /// dot(weight row <paramref name="row"/>, x) for one row (routers, tests): the fused kernel of
+    /// <see cref="Kernels.RowDot"/>, or dequantize-then-dot for types without one.
+    /// </summary>
+    public static float RowDot(in TensorView weights, long row, ReadOnlySpan<float> x)
+    {
+        if (!Kernels.RowDot.Supports(weights.Type))
+        {
+            float[] scratch = new float[weights.Ne0];   // rare types only; not a hot path
+            weights.DequantizeRow(row, scratch);
+            return System.Numerics.Tensors.TensorPrimitives.Dot(scratch, x);
+        }
+        return Kernels.RowDot.Compute(weights.Type, weights.Row(row), x);
     }
 
     private sealed class MatMulJob : IParallelJob

@@ -93,4 +93,24 @@ public class MatMulTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.F32)]
+    public unsafe void RowDotMatchesTheReference(GgmlType type)
+    {
+        const int inputs = 512, rows = 3;
+        byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 9);
+        float[] x = RandomWeights.Vector(inputs, seed: 10);
+        fixed (byte* p = data)
+        {
+            var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
+            for (int r = 0; r < rows; r++)
+            {
+                var (expected, magnitude) = RandomWeights.Reference(type, weights.Row(r), x);
+                float actual = MatMul.RowDot(weights, r, x);
+                Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{type} row {r}: {actual} vs {expected}");
+            }
+        }
+    }
 }

@@ -29,7 +29,6 @@ internal static unsafe class Q5_KDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx512(byte* row, float* x, float* xSums, int n)
     {
-        byte* sm = stackalloc byte[16];
         float* ds = stackalloc float[8];
         float* dd = stackalloc float[16];   // d of 8 super-blocks, then their dmin
         Vector512<float> accLo = Vector512<float>.Zero, accHi = Vector512<float>.Zero;
@@ -46,11 +45,11 @@ internal static unsafe class Q5_KDot
                 else for (int k = 0; k < n / BlockValues - b; k++) (dd[k], dd[8 + k]) = (Widen.Half(p + k * BlockBytes), Widen.Half(p + k * BlockBytes + 2));
             }
             float d = dd[b & 7], dmin = dd[8 + (b & 7)];
-            Widen.KScales(p + 4, sm);
+            var (scalesPacked, minsPacked) = Widen.KScalesPacked(p + 4);
             Vector256<byte> qh = Vector256.Load(p + 16);
-            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
+            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(minsPacked, xSums + 8 * b), mins);
             // d·sc_j for the 8 sub-blocks in one vector op; each is then broadcast straight from memory.
-            Widen.ScaledBytes8(sm, d).Store(ds);
+            Widen.ScaledBytes8(scalesPacked, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 48 + 32 * c);
@@ -66,7 +65,6 @@ internal static unsafe class Q5_KDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2(byte* row, float* x, float* xSums, int n)
     {
-        byte* sm = stackalloc byte[16];
         float* ds = stackalloc float[8];
         float* dd = stackalloc float[16];   // d of 8 super-blocks, then their dmin
         Vector256<float> accLo = Vector256<float>.Zero, accHi = Vector256<float>.Zero;
@@ -83,11 +81,11 @@ internal static unsafe class Q5_KDot
                 else for (int k = 0; k < n / BlockValues - b; k++) (dd[k], dd[8 + k]) = (Widen.Half(p + k * BlockBytes), Widen.Half(p + k * BlockBytes + 2));
             }
             float d = dd[b & 7], dmin = dd[8 + (b & 7)];
-            Widen.KScales(p + 4, sm);
+            var (scalesPacked, minsPacked) = Widen.KScalesPacked(p + 4);
             Vector256<byte> qh = Vector256.Load(p + 16);
-            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(sm + 8, xSums + 8 * b), mins);
+            mins = Vector256.FusedMultiplyAdd(Vector256.Create(dmin), Widen.MinsTimesSums(minsPacked, xSums + 8 * b), mins);
             // d·sc_j for the 8 sub-blocks in one vector op; each is then broadcast straight from memory.
-            Widen.ScaledBytes8(sm, d).Store(ds);
+            Widen.ScaledBytes8(scalesPacked, d).Store(ds);
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(p + 48 + 32 * c);

@@ -125,15 +125,15 @@ internal static unsafe class Widen
         HalfBits256(raw >> 16).Store(dmin);
     }
 
-    /// <summary>scale · b[j] for 8 unsigned bytes (the K-quant sub-block scales times the super-block d).</summary>
+    /// <summary>scale · b[j] for the 8 bytes of <paramref name="b"/> (the K-quant sub-block scales times the super-block d).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> ScaledBytes8(byte* b, float scale) =>
-        Bytes256(Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte()) * Vector256.Create(scale);
+    public static Vector256<float> ScaledBytes8(ulong b, float scale) =>
+        Bytes256(Vector128.CreateScalarUnsafe(b).AsByte()) * Vector256.Create(scale);
 
     /// <summary>m[j]·xSums[j] for the eight 6-bit mins of a K-quant super-block (the "−m1·Σx" terms of its eight sub-blocks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MinsTimesSums(byte* mins, float* xSums) =>
-        Bytes256(Vector128.CreateScalarUnsafe(*(ulong*)mins).AsByte()) * Vector256.Load(xSums);
+    public static Vector256<float> MinsTimesSums(ulong mins, float* xSums) =>
+        Bytes256(Vector128.CreateScalarUnsafe(mins).AsByte()) * Vector256.Load(xSums);
 
     /// <summary>
     /// dst[g] = Σ x[32g .. 32g + 32): the per-sub-block sums of x that the K-quant kernels need for their
@@ -155,6 +155,20 @@ internal static unsafe class Widen
                 dst[g] = s;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="KScales"/> kept in registers: the 8 scales and the 8 mins as the bytes of two 64-bit values.
+    /// The vector kernels use this form: reading 8 bytes back from two 4-byte stores defeats store-to-load
+    /// forwarding and stalls every super-block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (ulong Scales, ulong Mins) KScalesPacked(byte* s)
+    {
+        uint a = *(uint*)s, b = *(uint*)(s + 4), c = *(uint*)(s + 8);
+        uint sc47 = (c & 0x0f0f0f0f) | ((a >> 6) & 0x03030303) << 4;
+        uint m47 = ((c >> 4) & 0x0f0f0f0f) | ((b >> 6) & 0x03030303) << 4;
+        return ((a & 0x3f3f3f3f) | (ulong)sc47 << 32, (b & 0x3f3f3f3f) | (ulong)m47 << 32);
     }
 
     /// <summary>
