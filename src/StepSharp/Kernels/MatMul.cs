@@ -79,7 +79,7 @@ public static unsafe class MatMul
                 int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
                 job.RowsPerChunk = (rows + chunks - 1) / chunks;
             }
-            job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K) && ActivationQuantization.Enabled;
+            job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K) && ActivationQuantization.AppliesTo(job.Tiled);
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
             bool sums = !job.Tiled && Kernels.RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums || job.QuantizedActivations ? job.Inputs / 32 : 0;

@@ -20,6 +20,8 @@ public class MatMulTests
     [MemberData(nameof(Cases))]
     public unsafe void MatchesDequantizeThenDot(GgmlType type, Isa isa, int tokens)
     {
+        using var floatMath = ActivationQuantization.Set(ActivationMode.Float); // the int8 paths have their own tests
+
         // 2304 = 9 K-quant super-blocks: two full 1024-value panels and a 256-value one. F32-like rows get an
         // odd length so the micro-kernel's scalar tail runs. 13 rows: three full 4-row tiles and one row left.
         int inputs = GgmlTypeInfo.BlockSize(type) == 1 ? 1031 : 2304;
