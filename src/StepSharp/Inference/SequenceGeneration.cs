@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Numerics.Tensors;
+using StepSharp.Inference.Constraints;
 using StepSharp.Inference.Sampling;
 using StepSharp.Tokenization;
 
@@ -23,6 +25,8 @@ public sealed class SequenceGeneration
     private readonly StopStringMatcher _stop;
     private readonly StringBuilder _text = new();
     private readonly TokenLogprob[] _top = new TokenLogprob[SamplingOptions.MaxTopLogprobs];
+    private readonly ITokenizer _tokenizer;
+    private readonly IOutputConstraint? _constraint;
 
     public SequenceGeneration(ITokenizer tokenizer, int vocabSize, IReadOnlyList<int> promptTokens, GenerationOptions options)
     {
@@ -34,6 +38,8 @@ public sealed class SequenceGeneration
         foreach (int id in promptTokens)
             if ((uint)id >= (uint)vocabSize) throw new ArgumentOutOfRangeException(nameof(promptTokens), id, $"prompt token {id} is outside the vocabulary of {vocabSize}");
         _options = options;
+        _tokenizer = tokenizer;
+        _constraint = options.Constraint?.Invoke();
         _sampler = new Sampler(options.Sampling, vocabSize);
         _stopIds = new HashSet<int>(tokenizer.EndOfGenerationIds);
         foreach (int id in options.ExtraEndOfGenerationIds) _stopIds.Add(id);
@@ -61,10 +67,37 @@ public sealed class SequenceGeneration
     public GeneratedToken SampleAndAccept(Span<float> logits)
     {
         ReadOnlySpan<int> history = CollectionsMarshal.AsSpan(_history);
-        if (!_wantLogprobs) return Accept(_sampler.Sample(logits, history), 0, null);
+        if (!_wantLogprobs) return Accept(Constrain(logits, _sampler.Sample(logits, history)), 0, null);
         int token = _sampler.SampleWithLogprobs(logits, history, _top, out float logprob, out int topCount);
-        return Accept(token, logprob, _top.AsSpan(0, topCount).ToArray());
+        float logZ = logits[token] - logprob; // the normaliser of the distribution the log-probabilities are reported from
+        int allowed = Constrain(logits, token);
+        // A re-drawn token keeps its log-probability in that same (unconstrained) distribution.
+        return Accept(allowed, allowed == token || allowed < 0 ? logprob : logits[allowed] - logZ, _top.AsSpan(0, topCount).ToArray());
     }
+
+    /// <summary>
+    /// Constrained decoding: while the constraint refuses the drawn token, remove it and draw again; after a few
+    /// refusals, remove every refused token at once (one pass over the vocabulary). −1 when nothing is allowed.
+    /// </summary>
+    private int Constrain(Span<float> logits, int token)
+    {
+        if (_constraint is null) return token;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (token >= 0 && _constraint.Allows(_tokenizer.TokenBytes(token), EndsGeneration(token))) return token;
+            if (token >= 0) logits[token] = float.NegativeInfinity;
+            if (attempt == 16)
+            {
+                for (int v = 0; v < logits.Length; v++)
+                    if (!float.IsNegativeInfinity(logits[v]) && (v >= _tokenizer.VocabSize || !_constraint.Allows(_tokenizer.TokenBytes(v), EndsGeneration(v))))
+                        logits[v] = float.NegativeInfinity;
+            }
+            if (float.IsNegativeInfinity(TensorPrimitives.Max(logits))) return -1;
+            token = _sampler.Redraw(logits);
+        }
+    }
+
+    private bool EndsGeneration(int token) => !_options.IgnoreEndOfGeneration && _stopIds.Contains(token);
 
     /// <summary>
     /// Takes <paramref name="token"/> as generated: an end-of-generation id finishes (and is not shown); otherwise the
@@ -73,17 +106,19 @@ public sealed class SequenceGeneration
     public GeneratedToken Accept(int token, float logprob, TokenLogprob[]? top)
     {
         if (IsFinished) throw new InvalidOperationException("the generation has already finished");
-        if (!_options.IgnoreEndOfGeneration && _stopIds.Contains(token))
+        if (token < 0 || (!_options.IgnoreEndOfGeneration && _stopIds.Contains(token)))
         {
             Finish(FinishReason.Stop);
             return new GeneratedToken(-1, "", 0, null);
         }
         _generated.Add(token);
         _history.Add(token);
+        // Scripted outputs (tests of the layers above) may break a constraint; it then stays where it was.
+        if (_constraint is not null && _constraint.Allows(_tokenizer.TokenBytes(token), false)) _constraint.Accept(_tokenizer.TokenBytes(token));
         string piece = _detokenizer.Push(token);
         string safe = piece.Length > 0 ? _stop.Push(piece, out _) : "";
         if (safe.Length > 0) _text.Append(safe);
-        if (_stop.Stopped) Finish(FinishReason.Stop);
+        if (_stop.Stopped || _constraint?.IsComplete == true) Finish(FinishReason.Stop);
         else if (_generated.Count >= _options.MaxTokens) Finish(FinishReason.Length);
         return new GeneratedToken(token, safe, logprob, top);
     }

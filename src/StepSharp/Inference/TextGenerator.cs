@@ -16,6 +16,8 @@ public sealed record GenerationOptions
     public bool IgnoreEndOfGeneration { get; init; }
     /// <summary>Report the chosen token's log-probability (and <see cref="SamplingOptions.TopLogprobs"/> alternatives).</summary>
     public bool Logprobs { get; init; }
+    /// <summary>Constrained decoding: a fresh constraint per generation (JSON object, forced tool call), or null.</summary>
+    public Func<Constraints.IOutputConstraint>? Constraint { get; init; }
     /// <summary>Extra end-of-generation ids besides the tokenizer's (Step 3.5 Flash: 1, 2, 128007).</summary>
     public IReadOnlyList<int> ExtraEndOfGenerationIds { get; init; } = [];
 }

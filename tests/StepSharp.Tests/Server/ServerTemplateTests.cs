@@ -57,11 +57,28 @@ public class ServerTemplateTests(ServerFixture servers)
     }
 
     [Fact]
-    public async Task JsonObjectResponseFormatIsAccepted()
+    public async Task JsonObjectResponseFormatIsEnforcedOnTheAnswer()
     {
-        var chat = servers.Scripted.OpenAI.GetChatClient("scripted");
-        var result = await chat.CompleteChatAsync([new UserChatMessage("Hello")], new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat() });
-        Assert.Equal(ChatFinishReason.Stop, result.Value.FinishReason); // accepted, not enforced (no constrained decoding)
+        // A logit bias makes the random model close its think block at once; the answer after it must then be JSON.
+        var ids = (await servers.Model.PostOkAsync("tokenize", new JsonObject { ["content"] = "</think>", ["add_special"] = false }))["tokens"]!.AsArray();
+        Assert.Single(ids);
+        string endThink = ids[0]!.ToString();
+        var body = JsonNode.Parse("""
+            {"messages":[{"role":"user","content":"Hello"}],"max_tokens":120,"temperature":0,"response_format":{"type":"json_object"}}
+            """)!;
+        body["logit_bias"] = new JsonObject { [endThink] = 100 };
+        var reply = await servers.Model.PostOkAsync("v1/chat/completions", body);
+        var choice = reply["choices"]![0]!;
+        string content = choice["message"]!["content"]!.GetValue<string>();
+        Assert.StartsWith("{", content.TrimStart());
+        Assert.True(new StepSharp.Inference.Constraints.JsonObjectConstraint().Allows(System.Text.Encoding.UTF8.GetBytes(content), false), content);
+        if (choice["finish_reason"]!.GetValue<string>() == "stop")
+            Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(content).RootElement.ValueKind);
+
+        // Without the response format the same request does not answer in JSON.
+        body.AsObject().Remove("response_format");
+        var free = await servers.Model.PostOkAsync("v1/chat/completions", body);
+        Assert.False((free["choices"]![0]!["message"]!["content"]?.GetValue<string>() ?? "").TrimStart().StartsWith('{'));
     }
 
     private static string City(ChatToolCall call)

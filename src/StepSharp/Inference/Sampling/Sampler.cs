@@ -94,6 +94,12 @@ public sealed partial class Sampler
         return token;
     }
 
+    /// <summary>
+    /// Draws again from logits already prepared by <see cref="Sample"/> (bias and penalties applied) after the caller
+    /// removed refused tokens (set to −∞): constrained decoding re-draws without applying the penalties twice.
+    /// </summary>
+    public int Redraw(ReadOnlySpan<float> logits) => Choose(logits);
+
     private void Prepare(Span<float> logits, ReadOnlySpan<int> history)
     {
         if (logits.Length != VocabSize)
