@@ -125,7 +125,8 @@ public sealed class Step35Model : TransformerModel
         if (T > s.Buffers.MaxTokens) throw new ArgumentException($"{T} MTP rows exceed the state's step size {s.Buffers.MaxTokens}");
         if (hiddenIn.Length < T * D || positions.Length < T || hiddenOut.Length < T * D) throw new ArgumentException("hidden/position buffers are shorter than the rows");
         if (!logits.IsEmpty && logits.Length < T * VocabSize) throw new ArgumentException($"logits buffer holds {logits.Length} values; {T}×{VocabSize} needed");
-        var rows = new StepRows(Math.Max(1, T)); // small; MTP drafting is not on the allocation-free trunk path yet
+        StepRows rows = s.Rows; // the sequence's own step rows: MTP passes run between trunk steps, never during one
+        rows.Clear();
         for (int t = 0; t < T; t++) rows.AddAt(s, tokens[t], positions[t]);
         NextN[head].Forward(Pool, s.Buffers, rows, Layers.Length + head, hiddenIn, TokenEmbedding, Config.RmsEpsilon, s.Activations);
         s.Buffers.Hidden.AsSpan(0, T * D).CopyTo(hiddenOut);
