@@ -5,53 +5,6 @@ using StepSharp.Models.Common;
 
 namespace StepSharp.Inference;
 
-/// <summary>Settings of one generation.</summary>
-public sealed record GenerationOptions
-{
-    public int MaxTokens { get; init; } = 128;
-    public SamplingOptions Sampling { get; init; } = new();
-    /// <summary>Stop when one of these strings appears; it is not emitted.</summary>
-    public IReadOnlyList<string> StopStrings { get; init; } = [];
-    /// <summary>Keep generating past end-of-generation tokens (benchmarks).</summary>
-    public bool IgnoreEndOfGeneration { get; init; }
-    /// <summary>Report the chosen token's log-probability (and <see cref="SamplingOptions.TopLogprobs"/> alternatives).</summary>
-    public bool Logprobs { get; init; }
-    /// <summary>Constrained decoding: a fresh constraint per generation (JSON object, forced tool call), or null.</summary>
-    public Func<Constraints.IOutputConstraint>? Constraint { get; init; }
-    /// <summary>Extra end-of-generation ids besides the tokenizer's (Step 3.5 Flash: 1, 2, 128007).</summary>
-    public IReadOnlyList<int> ExtraEndOfGenerationIds { get; init; } = [];
-}
-
-public enum FinishReason { Stop, Length, Cancelled }
-
-/// <summary>One generated token as it is streamed: its id, the text it completed (may be empty while a UTF-8
-/// character or a possible stop string is incomplete) and, when requested, log-probabilities.</summary>
-public readonly record struct GeneratedToken(int TokenId, string Text, float Logprob, TokenLogprob[]? TopLogprobs);
-
-/// <summary>A test seam: supplies the tokens a "model" generates instead of running the network.</summary>
-public interface IScriptedOutput
-{
-    /// <summary>The token ids to emit for this prompt (the generator stops after them as on an end token).</summary>
-    IReadOnlyList<int> Next(IReadOnlyList<int> promptTokens);
-}
-
-/// <summary>What a generation produced and how fast.</summary>
-public sealed record GenerationResult(
-    int PromptTokens, int GeneratedTokens, IReadOnlyList<int> Tokens, string Text, FinishReason FinishReason,
-    TimeSpan PrefillTime, TimeSpan DecodeTime)
-{
-    /// <summary>From the start of the request to the first generated token.</summary>
-    public TimeSpan TimeToFirstToken { get; init; }
-    /// <summary>The stop string that ended the generation, or null.</summary>
-    public string? StopString { get; init; }
-    /// <summary>Prompt tokens whose KV cache was kept from the previous request (prefix reuse) rather than recomputed.</summary>
-    public int CachedPromptTokens { get; init; }
-    /// <summary>Prompt tokens per second of prefill, counting only the tokens actually computed.</summary>
-    public double PrefillTokensPerSecond => PrefillTime.TotalSeconds > 0 ? (PromptTokens - CachedPromptTokens) / PrefillTime.TotalSeconds : 0;
-    /// <summary>Decode speed over the tokens after the first (the first comes out of the prefill).</summary>
-    public double DecodeTokensPerSecond => DecodeTime.TotalSeconds > 0 && GeneratedTokens > 1 ? (GeneratedTokens - 1) / DecodeTime.TotalSeconds : 0;
-}
-
 /// <summary>
 /// Plain autoregressive generation for one sequence: prefill the prompt in batches, then one token per
 /// forward pass, sampling, streaming detokenization and stop conditions. Owns its state and buffers, so the
@@ -177,12 +130,4 @@ public sealed class TextGenerator : IDisposable
     }
 
     public void Dispose() => _state.Dispose();
-}
-
-/// <summary>A prompt does not fit the context; the message names both numbers.</summary>
-public sealed class ContextLengthExceededException(int promptTokens, int contextLength)
-    : ArgumentException($"the prompt has {promptTokens} tokens but the context length is {contextLength} (room is needed for at least one generated token)")
-{
-    public int PromptTokens { get; } = promptTokens;
-    public int ContextLength { get; } = contextLength;
 }
