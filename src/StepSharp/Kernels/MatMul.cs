@@ -79,7 +79,7 @@ public static unsafe class MatMul
                 int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
                 job.RowsPerChunk = (rows + chunks - 1) / chunks;
             }
-            job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K) && ActivationQuantization.AppliesTo(job.Tiled);
+            job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K) && ActivationQuantization.AppliesTo(job.Tiled);
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
             bool sums = !job.Tiled && Kernels.RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums || job.QuantizedActivations ? job.Inputs / 32 : 0;
@@ -180,9 +180,12 @@ public static unsafe class MatMul
                     for (int t = 0; t < N; t++)
                     {
                         long g = (long)t * GroupsPerToken;
-                        Y[(long)t * Rows + r] = Type == GgmlType.Q8_0
-                            ? Q8Activations.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, Inputs)
-                            : Q4_KQ8Dot.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, XSums + g, Inputs);
+                        Y[(long)t * Rows + r] = Type switch
+                        {
+                            GgmlType.Q8_0 => Q8Activations.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, Inputs),
+                            GgmlType.Q6_K => Q6_KQ8Dot.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, Inputs),
+                            _ => Q4_KQ8Dot.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, XSums + g, Inputs),
+                        };
                     }
                     continue;
                 }

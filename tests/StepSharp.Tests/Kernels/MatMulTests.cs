@@ -54,6 +54,7 @@ public class MatMulTests
     [InlineData(GgmlType.Q6_K, 8, false)]
     [InlineData(GgmlType.Q8_0, 3, true)]
     [InlineData(GgmlType.Q4_K, 1, true)]
+    [InlineData(GgmlType.Q6_K, 1, true)]
     public unsafe void DoesNotAllocatePerCall(GgmlType type, int tokens, bool int8Activations)
     {
         using var activations = ActivationQuantization.Enable(int8Activations);

@@ -77,6 +77,32 @@ public unsafe class Q8ActivationsTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void Q6_KDotMatchesTheDequantizedOperands(Isa isa, int blocks)
+    {
+        int n = 256 * blocks;
+        byte[] row = RandomWeights.Rows(GgmlType.Q6_K, 1, n, seed: 7 * blocks);
+        float[] x = RandomWeights.Vector(n, seed: 11 * blocks, scale: 2f);
+        var q = new sbyte[n];
+        var dq = new float[n / 32];
+        var w = new float[n];
+        Dequantize.Row(GgmlType.Q6_K, row, w); // the bit-exact reference decoder, not the kernel's unpacking
+        fixed (byte* pr = row) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = dq)
+        {
+            Q8Activations.Quantize(px, n, pq, pd);
+            double expected = 0, magnitude = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double term = (double)w[i] * (q[i] * (double)dq[i / 32]);
+                expected += term;
+                magnitude += Math.Abs(term);
+            }
+            float actual = Q6_KQ8Dot.Dot(isa, pr, pq, pd, n);
+            Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{isa}: {actual} vs {expected} (Σ|terms| {magnitude})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public void Q4_KDotIsWithinTheActivationRoundingOfTheExactDot(Isa isa, int blocks)
     {
         int n = 256 * blocks;
