@@ -1,6 +1,6 @@
 namespace StepSharp.Kernels;
 
-/// <summary>How <see cref="MatMul"/> multiplies Q8_0 and Q4_K weights.</summary>
+/// <summary>How <see cref="MatMul"/> multiplies Q8_0, Q4_K and Q6_K weights.</summary>
 public enum ActivationMode
 {
     /// <summary>F32 activations against the decoded weights: the "dequantize then F32" computation (testdata logits.q8_0-deq-f32).</summary>
@@ -14,7 +14,7 @@ public enum ActivationMode
 }
 
 /// <summary>
-/// The activation mode of <see cref="MatMul"/> for Q8_0 and Q4_K weights. The default is
+/// The activation mode of <see cref="MatMul"/> for Q8_0, Q4_K and Q6_K weights. The default is
 /// <see cref="ActivationMode.Int8ForDecode"/> (measured on the mini shape, 1 thread: Q8_0 decode 81 → 105 tokens/s,
 /// prefill unchanged at ~228 where the all-int8 path drops to 125). The environment variable
 /// <c>STEPSHARP_Q8_ACTIVATIONS</c> = <c>0</c> (float), <c>1</c> (int8 everywhere) or <c>decode</c> sets the process
