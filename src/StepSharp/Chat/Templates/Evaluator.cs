@@ -14,11 +14,18 @@ internal sealed partial class Interpreter
         {
             case ConstExpr c: return c.Value;
             case NameExpr n: return Lookup(n.Name, scope);
-            case GetAttrExpr ga: return ValueAccess.GetAttr(Evaluate(ga.Target, scope), ga.Attribute);
+            case GetAttrExpr ga:
+            {
+                object? target = Evaluate(ga.Target, scope);
+                _line = ga.Line; // the target may have been a macro call that moved _line into its body
+                return ValueAccess.GetAttr(target, ga.Attribute);
+            }
             case GetItemExpr gi:
             {
                 object? target = Evaluate(gi.Target, scope);
-                return ValueAccess.GetItem(target, Evaluate(gi.Index, scope));
+                object? index = Evaluate(gi.Index, scope);
+                _line = gi.Line;
+                return ValueAccess.GetItem(target, index);
             }
             case SliceExpr sl:
             {
