@@ -182,7 +182,7 @@ internal sealed partial class Interpreter
         {
             case TemplateCallable callable: return callable.Invoke(this, args);
             case LoopContext loop when args.Positional.Count == 1: return loop.Recurse(args.Positional[0]);
-            case Undefined u: throw TemplateValueError.Undefined(u.ErrorMessage);
+            case Undefined u: throw u.Failure();
             default:
                 string what = calleeExpr is NameExpr n ? $"'{n.Name}' ({PyOps.TypeName(callee)})" : $"'{PyOps.TypeName(callee)}' object";
                 throw TemplateValueError.Type($"{what} is not callable");
