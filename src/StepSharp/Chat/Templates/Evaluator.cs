@@ -14,11 +14,18 @@ internal sealed partial class Interpreter
         {
             case ConstExpr c: return c.Value;
             case NameExpr n: return Lookup(n.Name, scope);
-            case GetAttrExpr ga: return ValueAccess.GetAttr(Evaluate(ga.Target, scope), ga.Attribute);
+            case GetAttrExpr ga:
+            {
+                object? target = Evaluate(ga.Target, scope);
+                _line = ga.Line; // the target may have been a macro call that moved _line into its body
+                return ValueAccess.GetAttr(target, ga.Attribute);
+            }
             case GetItemExpr gi:
             {
                 object? target = Evaluate(gi.Target, scope);
-                return ValueAccess.GetItem(target, Evaluate(gi.Index, scope));
+                object? index = Evaluate(gi.Index, scope);
+                _line = gi.Line;
+                return ValueAccess.GetItem(target, index);
             }
             case SliceExpr sl:
             {
@@ -175,7 +182,7 @@ internal sealed partial class Interpreter
         {
             case TemplateCallable callable: return callable.Invoke(this, args);
             case LoopContext loop when args.Positional.Count == 1: return loop.Recurse(args.Positional[0]);
-            case Undefined u: throw TemplateValueError.Undefined(u.ErrorMessage);
+            case Undefined u: throw u.Failure();
             default:
                 string what = calleeExpr is NameExpr n ? $"'{n.Name}' ({PyOps.TypeName(callee)})" : $"'{PyOps.TypeName(callee)}' object";
                 throw TemplateValueError.Type($"{what} is not callable");

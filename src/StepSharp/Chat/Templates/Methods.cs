@@ -24,10 +24,21 @@ internal static class Methods
     public static bool Has(object? target, string name) => target switch
     {
         string => StringMethods.Contains(name),
-        PyDict => DictMethods.Contains(name) || DictMutators.Contains(name),
-        List<object?> => ListMethods.Contains(name) || ListMutators.Contains(name),
+        PyDict => DictMethods.Contains(name),
+        List<object?> => ListMethods.Contains(name),
         PyTuple => name is "index" or "count",
         _ => false,
+    };
+
+    /// <summary>
+    /// ImmutableSandboxedEnvironment.is_safe_attribute: methods that modify a dict or list exist but are
+    /// replaced by an "unsafe" Undefined, so calling them raises SecurityError.
+    /// </summary>
+    public static bool IsUnsafe(object? target, string name) => target switch
+    {
+        PyDict => DictMutators.Contains(name),
+        List<object?> => ListMutators.Contains(name),
+        _ => name.StartsWith('_'),
     };
 
     public static object? Call(object? target, string name, CallArgs args)
@@ -35,18 +46,11 @@ internal static class Methods
         switch (target)
         {
             case string s: return StringMethod(s, name, args);
-            case PyDict d:
-                if (DictMutators.Contains(name)) throw Unsafe(name, d);
-                return DictMethod(d, name, args);
-            case IReadOnlyList<object?> l:
-                if (target is List<object?> && ListMutators.Contains(name)) throw Unsafe(name, l);
-                return ListMethod(l, name, args);
+            case PyDict d: return DictMethod(d, name, args);
+            case IReadOnlyList<object?> l: return ListMethod(l, name, args);
         }
         throw TemplateValueError.Type($"'{PyOps.TypeName(target)}' object has no attribute '{name}'");
     }
-
-    private static TemplateValueError Unsafe(string name, object target) =>
-        TemplateValueError.Security($"access to attribute '{name}' of '{PyOps.TypeName(target)}' object is unsafe.");
 
     private static object? DictMethod(PyDict d, string name, CallArgs args)
     {

@@ -99,15 +99,15 @@ internal static class PyOps
                 if (!Equal(la[i], lb[i])) return Compare(la[i], lb[i], op);
             return la.Count.CompareTo(lb.Count);
         }
-        if (a is Undefined u) throw TemplateValueError.Undefined(u.ErrorMessage);
-        if (b is Undefined ub) throw TemplateValueError.Undefined(ub.ErrorMessage);
+        if (a is Undefined u) throw u.Failure();
+        if (b is Undefined ub) throw ub.Failure();
         throw TemplateValueError.Type($"'{op}' not supported between instances of '{TypeName(a)}' and '{TypeName(b)}'");
     }
 
     public static object? Binary(string op, object? a, object? b)
     {
-        if (a is Undefined ua) throw TemplateValueError.Undefined(ua.ErrorMessage);
-        if (b is Undefined ub) throw TemplateValueError.Undefined(ub.ErrorMessage);
+        if (a is Undefined ua) throw ua.Failure();
+        if (b is Undefined ub) throw ub.Failure();
         if (IsNumber(a) && IsNumber(b)) return Arithmetic(op, a, b);
         switch (op)
         {
@@ -190,7 +190,7 @@ internal static class PyOps
         long l => (object)(-l),
         double d => -d,
         bool b => b ? -1L : 0L,
-        Undefined u => throw TemplateValueError.Undefined(u.ErrorMessage),
+        Undefined u => throw u.Failure(),
         _ => throw TemplateValueError.Type($"bad operand type for unary -: '{TypeName(v)}'"),
     };
 

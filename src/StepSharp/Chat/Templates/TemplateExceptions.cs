@@ -78,8 +78,6 @@ internal sealed class TemplateValueError : Exception
 
     public static TemplateValueError Type(string message) => new("TypeError", message);
     public static TemplateValueError Value(string message) => new("ValueError", message);
-    public static TemplateValueError Undefined(string message) => new("UndefinedError", message);
-    public static TemplateValueError Security(string message) => new("SecurityError", message);
 }
 
 /// <summary>Thrown by raise_exception(); carries the message up to the interpreter, which adds the line.</summary>

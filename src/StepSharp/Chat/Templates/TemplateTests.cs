@@ -72,7 +72,7 @@ internal static class TemplateTests
         long l => l,
         bool b => b ? 1 : 0,
         double d when d == Math.Floor(d) => (long)d,
-        Undefined u => throw TemplateValueError.Undefined(u.ErrorMessage),
+        Undefined u => throw u.Failure(),
         _ => throw TemplateValueError.Type($"unsupported operand type(s) for %: '{PyOps.TypeName(v)}' and 'int'"),
     };
 }

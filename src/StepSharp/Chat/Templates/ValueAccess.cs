@@ -11,15 +11,17 @@ internal static class ValueAccess
     {
         switch (target)
         {
-            case Undefined u: throw TemplateValueError.Undefined(u.ErrorMessage);
+            case Undefined u: throw u.Failure();
             case TemplateNamespace ns:
                 return ns.Attributes.TryGetValue(name, out object? attr) ? attr : Undefined.Attribute(target, name);
             case LoopContext loop: return loop.GetAttribute(name);
             case PyDict dict:
                 if (Methods.Has(dict, name)) return new BoundMethod(dict, name);
+                if (Methods.IsUnsafe(dict, name)) return Undefined.Unsafe(name, dict);
                 return dict.TryGetValue(name, out object? value) ? value : Undefined.Attribute(target, name);
         }
         if (Methods.Has(target, name)) return new BoundMethod(target, name);
+        if (Methods.IsUnsafe(target, name)) return Undefined.Unsafe(name, target);
         return Undefined.Attribute(target, name);
     }
 
@@ -27,7 +29,7 @@ internal static class ValueAccess
     {
         switch (target)
         {
-            case Undefined u: throw TemplateValueError.Undefined(u.ErrorMessage);
+            case Undefined u: throw u.Failure();
             case PyDict dict:
                 if (key is not null && dict.TryGetValue(key, out object? value)) return value;
                 break;
@@ -49,15 +51,15 @@ internal static class ValueAccess
             case TemplateNamespace or LoopContext when key is string attr:
                 return GetAttr(target, attr);
         }
-        if (key is string name && target is not PyDict && Methods.Has(target, name)) return new BoundMethod(target, name);
-        if (key is string dictMethod && target is PyDict d && Methods.Has(d, dictMethod)) return new BoundMethod(d, dictMethod);
+        // obj['name'] falls back to the attribute, as Jinja's getitem does.
+        if (key is string name && target is not (Undefined or TemplateNamespace or LoopContext)) return GetAttr(target, name);
         return Undefined.Attribute(target, key);
     }
 
     /// <summary>Python slice semantics (negative bounds count from the end, step may be negative).</summary>
     public static object? Slice(object? target, object? start, object? stop, object? step)
     {
-        if (target is Undefined u) throw TemplateValueError.Undefined(u.ErrorMessage);
+        if (target is Undefined u) throw u.Failure();
         // Python indexes strings by code point; slice the code points when the text has astral characters.
         if (target is string astral && PyStrings.HasSurrogates(astral))
             return string.Concat((List<object?>)Slice(PyStrings.CodePoints(astral), start, stop, step)!);

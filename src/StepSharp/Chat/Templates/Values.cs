@@ -19,6 +19,15 @@ internal sealed class Undefined
 
     public Undefined(string? description) => _description = description;
 
+    /// <summary>The sandbox's "unsafe" undefined: what list.append etc. evaluate to; using it raises SecurityError.</summary>
+    public static Undefined Unsafe(string attribute, object? owner) =>
+        new($"access to attribute '{attribute}' of '{PyOps.TypeName(owner)}' object is unsafe.") { IsSecurityViolation = true };
+
+    private bool IsSecurityViolation { get; init; }
+
+    /// <summary>The exception Jinja raises when this value is printed-through-an-operation, called or indexed.</summary>
+    public TemplateValueError Failure() => new(IsSecurityViolation ? "SecurityError" : "UndefinedError", ErrorMessage);
+
     private Undefined(int kind, object? owner, object? key)
     {
         _kind = kind;

@@ -74,6 +74,7 @@ public sealed class ChatTemplateErrorTests
     [InlineData("{% set l = [1] %}\n{{ l.append(2) }}", 2, "SecurityError")]
     [InlineData("{{ missing + 'x' }}", 1, "UndefinedError")]
     [InlineData("{{ 1 // 0 }}", 1, "ZeroDivisionError")]
+    [InlineData("{% macro m() %}\n\nx{% endmacro %}\n{{ m().nope.x }}", 4, "has no attribute 'nope'")]
     [InlineData("{{ (1, 2) | tojson }}{{ missing | tojson }}", 1, "not JSON serializable")]
     public void RuntimeErrorsNameTheLineAndCause(string source, int line, string fragment)
     {

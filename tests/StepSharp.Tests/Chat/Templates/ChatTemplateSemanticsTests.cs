@@ -128,6 +128,8 @@ public sealed class ChatTemplateSemanticsTests
     [InlineData("{{ 'Hello'.replace('l', 'L', 1) }}{{ 'abc'.upper() }}{{ 'x{}y{}'.format(1, 2) }}", "HeLloABCx1y2")]
     [InlineData("{{ {'a': 1, 'b': 2}.keys() | list }}{{ {'a': 1, 'b': 2}.values() | list }}", "['a', 'b'][1, 2]")]
     [InlineData("{{ {'items': 5}['items'] }}{{ {'k': 'v'}.k }}{{ none.attr is defined }}", "5vFalse")]
+    // The immutable sandbox turns mutating methods into an "unsafe" Undefined: not defined, prints nothing.
+    [InlineData("{{ [1].append is defined }}[{{ [1].append }}]{{ {}.update is defined }}{{ 'abc'['upper']() }}", "False[]FalseABC")]
     public void PythonMethods(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Fact]
