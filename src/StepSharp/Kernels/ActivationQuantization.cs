@@ -56,6 +56,17 @@ public static class ActivationQuantization
         return scope;
     }
 
+    /// <summary>The calling thread's setting, to hand to work items that run on other threads (no allocation).</summary>
+    internal static int CaptureThreadSetting() => t_override;
+
+    /// <summary>Installs a captured setting on this thread; returns the one it replaces.</summary>
+    internal static int ApplyThreadSetting(int setting)
+    {
+        int previous = t_override;
+        t_override = setting;
+        return previous;
+    }
+
     /// <summary>Int8 everywhere (true) or float everywhere (false) for this thread until the scope is disposed.</summary>
     public static IDisposable Enable(bool enabled = true) => Set(enabled ? ActivationMode.Int8 : ActivationMode.Float);
 

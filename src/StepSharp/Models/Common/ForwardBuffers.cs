@@ -40,10 +40,11 @@ public sealed class ForwardBuffers
             ExpertSlots = new int[d.Experts * maxTokens];
             ExpertInput = new float[maxTokens * d.Hidden];
             ExpertOutput = new float[maxTokens * d.Hidden];
+            DecodeExpertOutputs = new float[d.ExpertsUsed * d.Hidden];
         }
         else
         {
-            RouterLogits = RouterProbs = RouterBiased = ExpertWeights = ExpertInput = ExpertOutput = [];
+            RouterLogits = RouterProbs = RouterBiased = ExpertWeights = ExpertInput = ExpertOutput = DecodeExpertOutputs = [];
             SelectedExperts = ExpertTokenCounts = ExpertTokens = ExpertSlots = [];
         }
     }
@@ -74,4 +75,5 @@ public sealed class ForwardBuffers
     public readonly int[] ExpertSlots;       // [E, T] which of the token's k choices
     public readonly float[] ExpertInput;     // [T, D] gathered inputs of one expert
     public readonly float[] ExpertOutput;    // [T, D] one expert's outputs
+    public readonly float[] DecodeExpertOutputs; // [k, D] each selected expert's output for a one-token step
 }

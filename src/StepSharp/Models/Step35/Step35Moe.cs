@@ -97,7 +97,15 @@ public sealed class Step35Moe
             }
         Span<float> routed = b.FeedForwardOut.AsSpan(0, tokens * D);
         routed.Clear();
-        for (int e = 0; e < E; e++)
+        if (tokens == 1 && pool.ThreadCount > 1)
+        {
+            // Decode: the k experts run side by side, one per work item, instead of k × 3 small parallel matmuls
+            // (each a fork/join of its own; at 8 experts that is most of the step's synchronisation).
+            (t_decodeJob ??= new ExpertDecodeJob()).Run(pool, this, f, selected, b.DecodeExpertOutputs);
+            for (int j = 0; j < k; j++)
+                TensorPrimitives.MultiplyAdd(b.DecodeExpertOutputs.AsSpan(j * D, D), weights[j], routed, routed);
+        }
+        else for (int e = 0; e < E; e++)
         {
             int n = counts[e];
             if (n == 0) continue;
@@ -120,6 +128,54 @@ public sealed class Step35Moe
         Shared.Forward(pool, f, shared, tokens, b.FeedForwardGate, b.FeedForwardUp);
         sink?.Record($"ffn_shared_out-{l}", shared, D, tokens);
         TensorPrimitives.Add(routed, shared, routed);
+    }
+
+    [ThreadStatic] private static ExpertDecodeJob? t_decodeJob;
+
+    /// <summary>Runs each selected expert's whole SwiGLU FFN on one token as one work item, with per-thread scratch.</summary>
+    private sealed unsafe class ExpertDecodeJob : IParallelJob
+    {
+        private static readonly KernelThreadPool Inline = new(1);
+        [ThreadStatic] private static float[]? t_gate, t_up;
+        private Step35Moe? _moe;
+        private float* _input, _outputs;
+        private int* _experts;
+        private int _activationSetting; // the caller's activation mode, which is thread-local, for the workers
+
+        public void Run(KernelThreadPool pool, Step35Moe moe, ReadOnlySpan<float> input, ReadOnlySpan<int> experts, Span<float> outputs)
+        {
+            fixed (float* x = input)
+            fixed (float* y = outputs)
+            fixed (int* e = experts)
+            {
+                _moe = moe;
+                _input = x;
+                _outputs = y;
+                _experts = e;
+                _activationSetting = ActivationQuantization.CaptureThreadSetting();
+                pool.Run(this, experts.Length);
+                _moe = null;
+                _input = _outputs = null;
+                _experts = null;
+            }
+        }
+
+        public void Execute(int index)
+        {
+            var experts = _moe!.Experts;
+            int D = experts.HiddenSize, ff = experts.FeedForwardSize;
+            float[] gate = t_gate is { } g && g.Length >= ff ? g : (t_gate = new float[ff]);
+            float[] up = t_up is { } u && u.Length >= ff ? u : (t_up = new float[ff]);
+            int previous = ActivationQuantization.ApplyThreadSetting(_activationSetting);
+            try
+            {
+                experts.Forward(Inline, new ReadOnlySpan<float>(_input, D), new Span<float>(_outputs + (long)index * D, D), 1, gate, up, _experts[index]);
+            }
+            finally
+            {
+                ActivationQuantization.ApplyThreadSetting(previous);
+            }
+        }
     }
 
     /// <summary>Indices of the k largest scores, highest first; ties keep the lower index (spec: any stable order).</summary>
