@@ -76,8 +76,7 @@ public sealed partial class BatchingCompletionEngine
             foreach (var slot in _slots)
             {
                 if (slot.Job is not null) continue;
-                int common = 0, limit = Math.Min(slot.Cached.Count, prompt.Length - 1);
-                while (common < limit && slot.Cached[common] == prompt[common]) common++;
+                int common = PromptPrefix.Reusable(slot.Cached, prompt);
                 if (common > bestCommon) { best = slot; bestCommon = common; }
             }
             var chosen = best!;

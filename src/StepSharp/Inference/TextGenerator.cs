@@ -109,8 +109,7 @@ public sealed class TextGenerator : IDisposable
     /// </summary>
     private int ReusePrefix(int[] prompt)
     {
-        int common = 0, limit = Math.Min(_cached.Count, prompt.Length - 1);
-        while (common < limit && _cached[common] == prompt[common]) common++;
+        int common = PromptPrefix.Reusable(_cached, prompt);
         if (common > 0 && _state.TryTruncate(common))
         {
             _cached.RemoveRange(common, _cached.Count - common);
