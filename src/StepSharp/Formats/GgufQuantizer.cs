@@ -61,11 +61,11 @@ public static class GgufQuantizer
         {
             case "Q4_K_M":
                 if (name == "output.weight") return GgmlType.Q6_K;
-                if (IsMoreBitsTensor(name) && UsesMoreBits(LayerOf(name), layers)) return GgmlType.Q6_K;
+                if (IsMoreBitsTensor(name) && UsesMoreBits(GgufTensorNames.BlockIndex(name), layers)) return GgmlType.Q6_K;
                 return GgmlType.Q4_K;
             case "Q4_K_S":
                 if (name == "output.weight") return GgmlType.Q6_K;
-                if (IsMoreBitsTensor(name) && LayerOf(name) is int l && l < Math.Max(1, layers / 8)) return GgmlType.Q5_K;
+                if (IsMoreBitsTensor(name) && GgufTensorNames.BlockIndex(name) is int l && l < Math.Max(1, layers / 8)) return GgmlType.Q5_K;
                 return GgmlType.Q4_K;
             default:
                 return Enum.Parse<GgmlType>(recipe);
@@ -77,13 +77,6 @@ public static class GgufQuantizer
     // llama.cpp's use_more_bits(i, n): the first and last eighth, and every third layer in between.
     private static bool UsesMoreBits(int? layer, int layers) =>
         layer is int i && layers > 0 && (i < layers / 8 || i >= 7 * layers / 8 || (i - layers / 8) % 3 == 2);
-
-    private static int? LayerOf(string name)
-    {
-        if (!name.StartsWith("blk.", StringComparison.Ordinal)) return null;
-        int end = name.IndexOf('.', 4);
-        return end > 4 && int.TryParse(name.AsSpan(4, end - 4), out int l) ? l : null;
-    }
 
     /// <summary>K-quants need rows of whole 256-element super-blocks; otherwise llama-quantize falls back.</summary>
     private static GgmlType Fallback(GgmlType type, long ne0)

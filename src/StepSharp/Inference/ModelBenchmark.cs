@@ -74,11 +74,7 @@ public static class ModelBenchmark
         foreach (var t in file.Tensors)
         {
             if (t.Name == "token_embd.weight") { bytes += t.ByteLength / (double)Math.Max(1, t.Shape[^1]); continue; }
-            if (t.Name.StartsWith("blk.", StringComparison.Ordinal))
-            {
-                int end = t.Name.IndexOf('.', 4);
-                if (end > 4 && int.TryParse(t.Name.AsSpan(4, end - 4), out int layer) && layer >= trunk) continue;
-            }
+            if (GgufTensorNames.BlockIndex(t.Name) >= trunk) continue; // MTP blocks are not run
             bytes += t.Name.Contains("_exps", StringComparison.Ordinal) ? t.ByteLength * expertShare : t.ByteLength;
         }
         if (!file.HasTensor("output.weight") && file.TryGetTensor("token_embd.weight") is { } tied) bytes += tied.ByteLength; // tied LM head
