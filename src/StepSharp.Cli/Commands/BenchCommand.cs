@@ -30,7 +30,8 @@ internal static class BenchCommand
         var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, threads, reps, output, cacheType };
         command.SetAction((parse, _) => CliErrors.Guard(() =>
         {
-            int[] ps = Ints(parse.GetValue(prompt)!, "-p"), ns = Ints(parse.GetValue(gen)!, "-n"), ts = Ints(parse.GetValue(threads)!, "-t");
+            int[] ps = CommaSeparatedInts.Parse(parse.GetValue(prompt)!, "-p"), ns = CommaSeparatedInts.Parse(parse.GetValue(gen)!, "-n"),
+                ts = CommaSeparatedInts.Parse(parse.GetValue(threads)!, "-t");
             if (ts.Any(t => t < 1)) throw new ArgumentException("-t: thread counts must be at least 1");
             using var file = Open(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(type)!);
             long active = ModelBenchmark.ActiveBytesPerToken(file);
@@ -105,15 +106,5 @@ internal static class BenchCommand
         json.WriteEndArray();
         json.Flush();
         Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static int[] Ints(string text, string option)
-    {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var r = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out r[i])) throw new ArgumentException($"{option}: '{parts[i]}' is not a number");
-        if (r.Length == 0) throw new ArgumentException($"{option} is empty");
-        return r;
     }
 }

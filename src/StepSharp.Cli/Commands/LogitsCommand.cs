@@ -23,7 +23,7 @@ internal static class LogitsCommand
         var command = new Command("logits", "write the logits of every position of a token sequence to JSON") { model, tokens, output, mode, threads, dump };
         command.SetAction((parse, cancellation) => CliErrors.Guard(() =>
         {
-            int[] ids = ParseTokens(parse.GetValue(tokens)!);
+            int[] ids = CommaSeparatedInts.Parse(parse.GetValue(tokens)!, "--tokens", "a token id");
             using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
             var m = loaded.Model;
             int V = m.VocabSize;
@@ -63,16 +63,5 @@ internal static class LogitsCommand
             return Task.FromResult(0);
         }));
         return command;
-    }
-
-    internal static int[] ParseTokens(string text)
-    {
-        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0) throw new ArgumentException("--tokens is empty; give comma-separated ids such as 1,2,3");
-        var ids = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
-                throw new ArgumentException($"--tokens: '{parts[i]}' (item {i + 1}) is not a token id");
-        return ids;
     }
 }
