@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using StepSharp.Kernels;
+using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
 
 namespace StepSharp.Bench;
@@ -8,10 +9,15 @@ namespace StepSharp.Bench;
 /// `-- quick`: a few-second Stopwatch measurement of decode GB/s and prefill GFLOP/s (old vs new), for
 /// development; the BenchmarkDotNet classes are the reference numbers.
 /// </summary>
-public static class QuickBench
+public static unsafe class QuickBench
 {
     public static void Run(string[] args)
     {
+        if (args.Length >= 3 && args[1] == "rows")
+        {
+            Rows(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024);
+            return;
+        }
         if (args.Length >= 3 && args[1] == "kernel")
         {
             Kernel(Enum.Parse<GgmlType>(args[2]), args.Contains("int8"));
@@ -87,6 +93,56 @@ public static class QuickBench
         long calls = 0;
         while (sw.Elapsed.TotalSeconds < 2) { MatMul.Compute(single, w.View, 0, w.Rows, x, 1, y); calls++; }
         Console.WriteLine($"{type}{(int8 ? " int8" : "")}: {calls * w.MatrixBytes / 1e9:F3} GB streamed in {sw.Elapsed.TotalSeconds:F2} s");
+    }
+
+    /// <summary>
+    /// `quick rows TYPE [INPUTS]`: the int8-activation kernels called directly on 64 L1/L2-resident rows, single
+    /// row and four-row forms, in GB/s of weights: the kernels' own ceiling without the matmul around them.
+    /// </summary>
+    private static void Rows(GgmlType type, int inputs)
+    {
+        const int rows = 64;
+        using var w = new BenchWeights(type, rows, inputs, 1);
+        float[] x = BenchWeights.RandomVector(inputs, 2);
+        var q = new sbyte[inputs];
+        var d = new float[inputs / 32];
+        var sums = new short[inputs / 16];
+        var y = new float[rows];
+        long rowBytes = GgmlTypeInfo.RowBytes(type, inputs);
+        fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums) fixed (float* py = y)
+        {
+            if (type == GgmlType.Q8_0) Q8Activations.Quantize(px, inputs, pq, pd);
+            else Q8KActivations.Quantize(px, inputs, pq, pd, ps);
+            byte* baseRow = w.Data;
+            sbyte* qq = pq; float* dd = pd; short* ss = ps; float* yy = py;
+            void Single()
+            {
+                for (int r = 0; r < rows; r++)
+                    yy[r] = type switch
+                    {
+                        GgmlType.Q8_0 => Q8Activations.Dot(KernelIsa.Current, baseRow + r * rowBytes, qq, dd, inputs),
+                        GgmlType.Q6_K => Q6_KQ8Dot.Dot(KernelIsa.Current, baseRow + r * rowBytes, qq, dd, ss, inputs),
+                        _ => Q4_KQ8Dot.Dot(KernelIsa.Current, baseRow + r * rowBytes, qq, dd, ss, inputs),
+                    };
+            }
+            void Four()
+            {
+                for (int r = 0; r < rows; r += 4)
+                {
+                    if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
+                    else if (type == GgmlType.Q6_K) Q6_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                    else Q4_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                }
+            }
+            foreach (var (name, call) in new (string, Action)[] { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) })
+            {
+                for (int i = 0; i < 100; i++) call();
+                var sw = Stopwatch.StartNew();
+                long calls = 0;
+                while (sw.Elapsed.TotalSeconds < 1) { for (int i = 0; i < 100; i++) call(); calls += 100; }
+                Console.WriteLine($"{type} x{inputs} {name}: {calls * rows * rowBytes / sw.Elapsed.TotalSeconds / 1e9:F1} GB/s");
+            }
+        }
     }
 
     /// <summary>

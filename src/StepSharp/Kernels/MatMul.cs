@@ -77,23 +77,27 @@ public static unsafe class MatMul
             {
                 // A few chunks per thread so a thread slowed by a neighbour does not hold up the others.
                 int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
-                job.RowsPerChunk = (rows + chunks - 1) / chunks;
+                // A multiple of 4: the int8 Q8_0 kernel takes rows four at a time.
+                job.RowsPerChunk = ((rows + chunks - 1) / chunks + 3) & ~3;
             }
             job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K) && ActivationQuantization.AppliesTo(job.Tiled);
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
-            bool sums = !job.Tiled && Kernels.RowDot.NeedsGroupSums(weights.Type);
-            job.GroupsPerToken = sums || job.QuantizedActivations ? job.Inputs / 32 : 0;
+            bool sums = !job.Tiled && !job.QuantizedActivations && Kernels.RowDot.NeedsGroupSums(weights.Type);
+            job.GroupsPerToken = sums ? job.Inputs / 32 : 0;
             fixed (float* ps = sums ? job.GroupSums(n) : null)
             fixed (sbyte* pq = job.QuantizedActivations ? job.Quantize(n) : null)
             fixed (float* pd = job.QuantizedActivations ? job.Scales : null)
+            fixed (short* pb = job.QuantizedActivations ? job.BlockSums : null)
             {
                 job.XSums = ps;
                 job.Qx = pq;
                 job.Dx = pd;
+                job.Bsums = pb;
                 pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
                 job.XSums = null;
                 job.Qx = null;
                 job.Dx = null;
+                job.Bsums = null;
             }
             job.X = null;
             job.Y = null;
@@ -131,9 +135,12 @@ public static unsafe class MatMul
         private float[] _xSums = [];
         public bool QuantizedActivations;
         public sbyte* Qx;                        // N × Inputs int8 activations (QuantizedActivations only)
-        public float* Dx;                        // N × Inputs/32 their block scales
+        public float* Dx;                        // their block scales: N × ScalesPerToken
+        public short* Bsums;                     // Q8_K only: N × Inputs/16 sums of 16 int8 values
+        public int ScalesPerToken;               // Inputs/32 (Q8_0 blocks) or Inputs/256 (Q8_K blocks)
         private sbyte[] _qx = [];
         public float[] Scales = [];
+        public short[] BlockSums = [];
 
         [ThreadStatic] private static float[]? t_tile;
 
@@ -148,16 +155,27 @@ public static unsafe class MatMul
             return _xSums;
         }
 
-        /// <summary>Rounds every token's X to Q8_0 blocks (see <see cref="Q8Activations"/>); the scales go to <see cref="Scales"/>.</summary>
+        /// <summary>
+        /// Rounds every token's X to the weight type's vec_dot_type as llama.cpp does: Q8_0 blocks of 32 for
+        /// Q8_0 weights (<see cref="Q8Activations"/>), Q8_K blocks of 256 with their 16-value sums for the
+        /// K-quants (<see cref="Q8KActivations"/>). Scales go to <see cref="Scales"/>, sums to <see cref="BlockSums"/>.
+        /// </summary>
         public sbyte[] Quantize(int n)
         {
-            int groups = Inputs / 32;
+            bool perK = Type != GgmlType.Q8_0;
+            ScalesPerToken = Inputs / (perK ? Q8KActivations.BlockValues : 32);
+            int sumsPerToken = perK ? Inputs / 16 : 0;
             if (_qx.Length < n * Inputs) _qx = new sbyte[Math.Max(n * Inputs, 2 * _qx.Length)];
-            if (Scales.Length < n * groups) Scales = new float[Math.Max(n * groups, 2 * Scales.Length)];
+            if (Scales.Length < n * ScalesPerToken) Scales = new float[Math.Max(n * ScalesPerToken, 2 * Scales.Length)];
+            if (BlockSums.Length < n * sumsPerToken) BlockSums = new short[Math.Max(n * sumsPerToken, 2 * BlockSums.Length)];
             fixed (sbyte* pq = _qx)
             fixed (float* pd = Scales)
+            fixed (short* pb = BlockSums)
                 for (int t = 0; t < n; t++)
-                    Q8Activations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * groups);
+                {
+                    if (perK) Q8KActivations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken, pb + (long)t * sumsPerToken);
+                    else Q8Activations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken);
+                }
             return _qx;
         }
 
@@ -172,25 +190,48 @@ public static unsafe class MatMul
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteRows(int r0, int r1)
         {
+            if (QuantizedActivations)
+            {
+                ExecuteQuantizedRows(r0, r1);
+                return;
+            }
             for (int r = r0; r < r1; r++)
             {
                 byte* row = Base + r * RowBytes;
-                if (QuantizedActivations)
-                {
-                    for (int t = 0; t < N; t++)
-                    {
-                        long g = (long)t * GroupsPerToken;
-                        Y[(long)t * Rows + r] = Type switch
-                        {
-                            GgmlType.Q8_0 => Q8Activations.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, Inputs),
-                            GgmlType.Q6_K => Q6_KQ8Dot.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, Inputs),
-                            _ => Q4_KQ8Dot.Dot(Isa, row, Qx + (long)t * Inputs, Dx + g, XSums + g, Inputs),
-                        };
-                    }
-                    continue;
-                }
                 for (int t = 0; t < N; t++)
                     Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
+            }
+        }
+
+        /// <summary>Integer dot products against the int8 activations; Q8_0 rows go four at a time on the vector tiers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ExecuteQuantizedRows(int r0, int r1)
+        {
+            for (int t = 0; t < N; t++)
+            {
+                sbyte* qx = Qx + (long)t * Inputs;
+                float* dx = Dx + (long)t * ScalesPerToken;
+                short* bs = Bsums + (long)t * (Inputs / 16);
+                float* y = Y + (long)t * Rows;
+                int r = r0;
+                if (Type == GgmlType.Q8_0)
+                {
+                    if (Isa != Isa.Scalar)
+                        for (; r + 4 <= r1; r += 4) Q8Activations.Avx2Rows4(Base + r * RowBytes, RowBytes, qx, dx, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q8Activations.Dot(Isa, Base + r * RowBytes, qx, dx, Inputs);
+                }
+                else if (Type == GgmlType.Q6_K)
+                {
+                    if (Isa == Isa.Avx512)
+                        for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx512Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q6_KQ8Dot.Dot(Isa, Base + r * RowBytes, qx, dx, bs, Inputs);
+                }
+                else
+                {
+                    if (Isa == Isa.Avx512)
+                        for (; r + 4 <= r1; r += 4) Q4_KQ8Dot.Avx512Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q4_KQ8Dot.Dot(Isa, Base + r * RowBytes, qx, dx, bs, Inputs);
+                }
             }
         }
 

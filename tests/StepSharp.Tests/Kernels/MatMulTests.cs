@@ -1,4 +1,5 @@
 using StepSharp.Kernels;
+using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
 
 namespace StepSharp.Tests.Kernels;
@@ -70,6 +71,50 @@ public class MatMulTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 20; i++) MatMul.Compute(pool, weights, 0, rows, x, tokens, y);
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0, 1)]
+    [InlineData(GgmlType.Q8_0, 3)]
+    [InlineData(GgmlType.Q4_K, 1)]
+    [InlineData(GgmlType.Q4_K, 2)]
+    [InlineData(GgmlType.Q6_K, 1)]
+    [InlineData(GgmlType.Q6_K, 2)]
+    public unsafe void Int8ActivationsMatchTheScalarKernelsRowByRow(GgmlType type, int tokens)
+    {
+        // 37 rows over 2 threads: chunks of four-row groups plus single rows at the end, every row checked against
+        // the scalar reference kernel on the same rounded activations (Q8_0 blocks for Q8_0, Q8_K for the K-quants).
+        const int inputs = 768, rows = 37;
+        byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 9);
+        float[] x = RandomWeights.Vector(tokens * inputs, seed: 10, scale: 2f);
+        var y = new float[tokens * rows];
+        using var pool = new KernelThreadPool(2);
+        using var activations = ActivationQuantization.Enable();
+        var q = new sbyte[inputs];
+        var d = new float[inputs / 32];
+        var sums = new short[inputs / 16];
+        fixed (byte* p = data) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums)
+        {
+            var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
+            MatMul.Compute(pool, weights, 0, rows, x, tokens, y);
+            for (int t = 0; t < tokens; t++)
+            {
+                if (type == GgmlType.Q8_0) Q8Activations.Quantize(px + t * inputs, inputs, pq, pd);
+                else Q8KActivations.Quantize(px + t * inputs, inputs, pq, pd, ps);
+                for (int r = 0; r < rows; r++)
+                {
+                    byte* row = p + (long)r * weights.RowByteLength;
+                    float expected = type switch
+                    {
+                        GgmlType.Q8_0 => Q8Activations.Scalar(row, pq, pd, inputs),
+                        GgmlType.Q4_K => Q4_KQ8Dot.Scalar(row, pq, pd, ps, inputs),
+                        _ => Q6_KQ8Dot.Scalar(row, pq, pd, ps, inputs),
+                    };
+                    float actual = y[t * rows + r];
+                    Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Max(1, Math.Abs(expected)) + 1e-4, $"token {t} row {r}: {actual} vs {expected}");
+                }
+            }
         }
     }
 

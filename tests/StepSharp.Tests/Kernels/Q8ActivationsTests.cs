@@ -75,62 +75,179 @@ public unsafe class Q8ActivationsTests
         }
     }
 
+    [Fact]
+    public void Rows4IsBitIdenticalToFourSingleRowDots()
+    {
+        // 11 blocks: one group of 8 with the batched scale conversion, then 3 single blocks.
+        int n = 32 * 11;
+        byte[] rows = RandomWeights.Rows(GgmlType.Q8_0, 5, n, seed: 21);
+        float[] x = RandomWeights.Vector(n, seed: 22, scale: 3f);
+        var q = new sbyte[n];
+        var d = new float[n / 32];
+        var y = new float[5];
+        int rowBytes = rows.Length / 5;
+        fixed (byte* pr = rows) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (float* py = y)
+        {
+            Q8Activations.Quantize(px, n, pq, pd);
+            Q8Activations.Avx2Rows4(pr + rowBytes, rowBytes, pq, pd, n, py + 1);   // rows 1..4, not 0..3
+            for (int r = 1; r < 5; r++)
+                Assert.Equal(Q8Activations.Avx2(pr + r * rowBytes, pq, pd, n), py[r]);
+        }
+    }
+
+    [Fact]
+    public void Q8KQuantizeFollowsLlamaCppReference()
+    {
+        float[] x = RandomWeights.Vector(1024, seed: 31, scale: 4f);
+        x[7] = -9f;                                // block 0: the largest magnitude is negative
+        x[256 + 3] = 9f; x[256 + 200] = -9f;      // block 1: a tie, the first one (positive) wins
+        for (int i = 512; i < 768; i++) x[i] = 0;  // block 2: all zero
+        var q = new sbyte[1024];
+        var d = new float[4];
+        var sums = new short[64];
+        fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums)
+            Q8KActivations.Quantize(px, 1024, pq, pd, ps);
+        Assert.Equal(1f / (-127f / -9f), d[0]);
+        Assert.Equal(-127, q[7]);                  // −9 · (−127/−9): the extreme keeps its sign when it is negative, d > 0
+        Assert.Equal(1f / (-127f / 9f), d[1]);
+        Assert.True(d[1] < 0);
+        Assert.Equal(-127, q[256 + 3]);
+        Assert.Equal(127, q[256 + 200]);
+        Assert.Equal(0f, d[2]);
+        for (int b = 0; b < 4; b++)
+        {
+            if (b == 2) continue;
+            float iscale = 1 / d[b];
+            for (int i = 0; i < 256; i++)
+                Assert.Equal(Math.Min(127, (int)MathF.Round(x[256 * b + i] * iscale, MidpointRounding.ToEven)), q[256 * b + i]);
+        }
+        for (int k = 0; k < 64; k++)
+        {
+            int s = 0;
+            for (int i = 0; i < 16; i++) s += q[16 * k + i];
+            Assert.Equal(s, sums[k]);
+        }
+        for (int i = 512; i < 768; i++) Assert.Equal(0, q[i]);
+
+        var qs = new sbyte[1024];
+        var ds = new float[4];
+        var ss = new short[64];
+        fixed (float* px = x) fixed (sbyte* pq = qs) fixed (float* pd = ds) fixed (short* ps = ss)
+            Q8KActivations.QuantizeScalar(px, 1024, pq, pd, ps);
+        Assert.Equal(qs, q);
+        Assert.Equal(ds, d);
+        Assert.Equal(ss, sums);
+    }
+
+    public static TheoryData<Isa, int> KCases()
+    {
+        var data = new TheoryData<Isa, int>();
+        foreach (Isa isa in KernelIsa.Supported())
+            foreach (int blocks in new[] { 1, 3, 8, 9, 17 })
+                data.Add(isa, blocks);
+        return data;
+    }
+
+    /// <summary>Rounds x to Q8_K and returns (q, d, bsums) for the K-quant kernels.</summary>
+    private static (sbyte[] Q, float[] D, short[] Sums) RoundToQ8K(float[] x)
+    {
+        var q = new sbyte[x.Length];
+        var d = new float[x.Length / 256];
+        var sums = new short[x.Length / 16];
+        fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums)
+            Q8KActivations.Quantize(px, x.Length, pq, pd, ps);
+        return (q, d, sums);
+    }
+
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KCases))]
     public void Q6_KDotMatchesTheDequantizedOperands(Isa isa, int blocks)
     {
         int n = 256 * blocks;
         byte[] row = RandomWeights.Rows(GgmlType.Q6_K, 1, n, seed: 7 * blocks);
         float[] x = RandomWeights.Vector(n, seed: 11 * blocks, scale: 2f);
-        var q = new sbyte[n];
-        var dq = new float[n / 32];
         var w = new float[n];
         Dequantize.Row(GgmlType.Q6_K, row, w); // the bit-exact reference decoder, not the kernel's unpacking
-        fixed (byte* pr = row) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = dq)
+        var (q, dq, sums) = RoundToQ8K(x);
+        fixed (byte* pr = row) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (short* ps = sums)
         {
-            Q8Activations.Quantize(px, n, pq, pd);
             double expected = 0, magnitude = 0;
             for (int i = 0; i < n; i++)
             {
-                double term = (double)w[i] * (q[i] * (double)dq[i / 32]);
+                double term = (double)w[i] * (q[i] * (double)dq[i / 256]);
                 expected += term;
                 magnitude += Math.Abs(term);
             }
-            float actual = Q6_KQ8Dot.Dot(isa, pr, pq, pd, n);
+            float actual = Q6_KQ8Dot.Dot(isa, pr, pq, pd, ps, n);
             Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{isa}: {actual} vs {expected} (Σ|terms| {magnitude})");
+            // Same exact integer sums per super-block on every tier; only the float additions' order differs.
+            float reference = Q6_KQ8Dot.Scalar(pr, pq, pd, ps, n);
+            Assert.True(Math.Abs(actual - reference) <= 1e-5 * magnitude, $"{isa}: {actual} vs scalar reference {reference}");
         }
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void Q4_KDotIsWithinTheActivationRoundingOfTheExactDot(Isa isa, int blocks)
+    [MemberData(nameof(KCases))]
+    public void Q4_KDotMatchesTheDequantizedOperands(Isa isa, int blocks)
     {
         int n = 256 * blocks;
         byte[] row = RandomWeights.Rows(GgmlType.Q4_K, 1, n, seed: blocks);
         float[] x = RandomWeights.Vector(n, seed: 5 * blocks, scale: 2f);
-        var q = new sbyte[n];
-        var dq = new float[n / 32];
-        var sums = new float[n / 32];
         var w = new float[n];
         Dequantize.Row(GgmlType.Q4_K, row, w);
-        fixed (byte* pr = row) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (float* ps = sums)
+        var (q, dq, sums) = RoundToQ8K(x);
+        fixed (byte* pr = row) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (short* ps = sums)
         {
-            Q8Activations.Quantize(px, n, pq, pd);
-            Widen.GroupSums32(px, n, ps);
-            // Rounding x to q·dx moves each product d1·n·x by at most d1·n·dx/2, and d1·n = w + m1 ≤ |w| + 63·|dmin|.
-            double exact = 0, bound = 0, magnitude = 0;
+            // Independent value: the bit-exact decoded weights times the rounded activations, in double. The
+            // kernel's d·dx·I − dmin·dx·M differs from it only by float rounding of those two products per block.
+            double expected = 0, magnitude = 0;
             for (int i = 0; i < n; i++)
             {
-                float dmin = (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(row, 144 * (i / 256) + 2));
-                exact += (double)w[i] * x[i];
-                magnitude += Math.Abs((double)w[i] * x[i]);
-                bound += (Math.Abs(w[i]) + 63 * Math.Abs(dmin)) * dq[i / 32] / 2 + 1e-5 * Math.Abs(w[i] * x[i]);
+                double term = (double)w[i] * (q[i] * (double)dq[i / 256]);
+                expected += term;
+                magnitude += Math.Abs(term);
             }
             float actual = Q4_KQ8Dot.Dot(isa, pr, pq, pd, ps, n);
-            Assert.True(Math.Abs(actual - exact) <= bound, $"{isa}: {actual} vs exact {exact} (bound {bound})");
-            // The tiers do the same exact integer sums; only the order of the float additions differs.
+            Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{isa}: {actual} vs {expected} (Σ|terms| {magnitude})");
             float reference = Q4_KQ8Dot.Scalar(pr, pq, pd, ps, n);
             Assert.True(Math.Abs(actual - reference) <= 1e-5 * magnitude, $"{isa}: {actual} vs scalar reference {reference}");
+        }
+    }
+
+    public static TheoryData<GgmlType, int> Rows4Cases()
+    {
+        var data = new TheoryData<GgmlType, int>();
+        if (!KernelIsa.IsSupported(Isa.Avx512)) return data;
+        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+            foreach (int blocks in new[] { 1, 4, 5 })
+                data.Add(type, blocks);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows4Cases))]
+    public void KQuantRows4MatchTheScalarReference(GgmlType type, int blocks)
+    {
+        // Rows 1..4 of 6, so the rows are at a non-zero offset and the kernel's prefetch of the next four rows
+        // runs past the last one (prefetches never fault; this checks the results only).
+        int n = 256 * blocks;
+        byte[] rows = RandomWeights.Rows(type, 6, n, seed: 40 + blocks);
+        float[] x = RandomWeights.Vector(n, seed: 41 + blocks, scale: 2f);
+        var (q, dq, sums) = RoundToQ8K(x);
+        var y = new float[6];
+        int rowBytes = rows.Length / 6;
+        fixed (byte* pr = rows) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
+        {
+            if (type == GgmlType.Q4_K) Q4_KQ8Dot.Avx512Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
+            else Q6_KQ8Dot.Avx512Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
+            for (int r = 1; r <= 4; r++)
+            {
+                byte* row = pr + r * rowBytes;
+                float reference = type == GgmlType.Q4_K ? Q4_KQ8Dot.Scalar(row, pq, pd, ps, n) : Q6_KQ8Dot.Scalar(row, pq, pd, ps, n);
+                Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"{type} row {r}: {y[r]} vs scalar {reference}");
+            }
+            Assert.Equal(0f, y[0]);
+            Assert.Equal(0f, y[5]);
         }
     }
 

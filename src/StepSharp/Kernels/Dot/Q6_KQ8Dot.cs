@@ -1,99 +1,186 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Avx2Ops = System.Runtime.Intrinsics.X86.Avx2;
 
 namespace StepSharp.Kernels.Dot;
 
 /// <summary>
-/// dot(Q6_K row, x) with x rounded to int8 blocks of 32 (<see cref="Q8Activations.Quantize"/>), for
-/// <see cref="ActivationQuantization"/>. A Q6_K super-block (spec gguf-format.md §3.2: ql[128] low nibbles, qh[64]
-/// high bit pairs, 16 int8 scales, fp16 d) is 256 values w = d·sc_g·(q − 32), one scale per 16 values g. Per 32
-/// activations c: Σ w·x ≈ d·dx_c·(sc_2c·Σ_{first 16} (q−32)·qx + sc_2c+1·Σ_{last 16} (q−32)·qx), the inner sums exact
-/// integers. The 6-bit values are unpacked to signed bytes in value order first (one super-block, 256 bytes on the stack).
+/// dot(Q6_K row, x) with x rounded to Q8_K blocks (<see cref="Q8KActivations"/>), llama.cpp's "Q6_K × Q8_K"
+/// (spec gguf-format.md §4). A Q6_K super-block (§3.2: ql[128] low nibbles, qh[64] high bit pairs, 16 int8
+/// scales, fp16 d) holds w = d·sc_g·(u − 32) with u in 0..63 and one scale per 16 values g, so per super-block
+/// I = Σ_g sc_g·Σ_{i∈g} u_i·q_i − 32·Σ_g sc_g·bsums_g and s += (d·dx)·I, all exact integers: the unsigned
+/// 6-bit values go straight into vpmaddubsw and the −32 offset comes from the activations' 16-value sums.
 /// </summary>
 internal static unsafe class Q6_KQ8Dot
 {
     private const int BlockValues = 256, BlockBytes = 210;
 
-    public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, int n) =>
-        isa == Isa.Scalar ? Scalar(row, q, dq, n) : Avx2(row, q, dq, n);
-
-    /// <summary>256-bit on both vector tiers, for the reason given in <see cref="Q8Activations.Avx2"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Avx2(byte* row, sbyte* q, float* dq, int n)
+    public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => isa switch
     {
-        sbyte* w = stackalloc sbyte[BlockValues];
-        Vector256<byte> low4 = Vector256.Create((byte)0x0F);
-        Vector256<byte> bits45 = Vector256.Create((byte)0x30);
-        Vector256<sbyte> bias = Vector256.Create((sbyte)32);
-        Vector256<short> ones = Vector256.Create((short)1);
+        Isa.Avx512 => Avx512(row, q, dq, bsums, n),
+        Isa.Avx2 => Avx2(row, q, dq, bsums, n),
+        _ => Scalar(row, q, dq, bsums, n),
+    };
+
+    /// <summary>
+    /// 64 values a vector: 64 bytes of ql give values 0–63 of a half (low nibbles of its two 32-byte rows) and
+    /// values 64–127 (high nibbles), each with its pair of qh bits; 32 bytes of qh serve both, shifted by 0 or 2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx512(byte* row, sbyte* q, float* dq, short* bsums, int n)
+    {
+        Vector512<float> acc = Vector512<float>.Zero;
+        Vector512<byte> low4 = Vector512.Create((byte)0x0F), bits45 = Vector512.Create((byte)0x30);
+        Vector512<ushort> highShift = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)2));
+        Vector512<short> groups0 = GroupIndex(0), groups4 = GroupIndex(4), groups8 = GroupIndex(8), groups12 = GroupIndex(12);
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p = row + b * BlockBytes;
+            sbyte* qb = q + b * BlockValues;
+            Vector256<short> sc16 = Avx2Ops.ConvertToVector256Int16(Vector128.Load((sbyte*)(p + 192)));
+            Vector512<short> scales = sc16.ToVector512Unsafe();
+            Vector512<int> isum = Half64(p, p + 128, qb, scales, low4, bits45, highShift, groups0, groups4)
+                                + Half64(p + 64, p + 160, qb + 128, scales, low4, bits45, highShift, groups8, groups12);
+            Vector256<int> offset = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums + 16 * b), sc16);
+            isum -= Vector512.Create(offset << 5, Vector256<int>.Zero);
+            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(isum), Vector512.Create(Widen.Half(p + 208) * dq[b]), acc);
+        }
+        return Vector512.Sum(acc);
+    }
+
+    /// <summary>
+    /// <see cref="Avx512"/> for four rows <paramref name="rowBytes"/> apart, results to y[0..4): the rows share the
+    /// conversion of their d and one transposed final reduction (see <see cref="Q4_KQ8Dot.Avx512Rows4"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        float* scales = stackalloc float[8];   // d·dx of the four rows' current super-block
+        Vector512<float> acc0 = Vector512<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        Vector512<byte> low4 = Vector512.Create((byte)0x0F), bits45 = Vector512.Create((byte)0x30);
+        Vector512<ushort> highShift = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)2));
+        Vector512<short> groups0 = GroupIndex(0), groups4 = GroupIndex(4), groups8 = GroupIndex(8), groups12 = GroupIndex(12);
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+            Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
+            sbyte* qb = q + b * BlockValues;
+            Vector256<short> bs = Vector256.Load(bsums + 16 * b);
+            Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
+            (Widen.HalfBits256(raw) * Vector256.Create(dq[b])).Store(scales);
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p0, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[0]), acc0);
+            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p1, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[1]), acc1);
+            acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p2, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[2]), acc2);
+            acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p3, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[3]), acc3);
+        }
+        Widen.Sums4(acc0.GetLower() + acc0.GetUpper(), acc1.GetLower() + acc1.GetUpper(), acc2.GetLower() + acc2.GetUpper(), acc3.GetLower() + acc3.GetUpper()).Store(y);
+    }
+
+    /// <summary>I of one super-block at <paramref name="p"/> (with the −32 offset applied) as 16 int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Block512(byte* p, sbyte* qb, Vector256<short> bs, Vector512<byte> low4, Vector512<byte> bits45, Vector512<ushort> highShift,
+        Vector512<short> groups0, Vector512<short> groups4, Vector512<short> groups8, Vector512<short> groups12)
+    {
+        Vector256<short> sc16 = Avx2Ops.ConvertToVector256Int16(Vector128.Load((sbyte*)(p + 192)));
+        Vector512<short> scales = sc16.ToVector512Unsafe();
+        Vector512<int> isum = Half64(p, p + 128, qb, scales, low4, bits45, highShift, groups0, groups4)
+                            + Half64(p + 64, p + 160, qb + 128, scales, low4, bits45, highShift, groups8, groups12);
+        return isum - Vector512.Create(Avx2Ops.MultiplyAddAdjacent(bs, sc16) << 5, Vector256<int>.Zero);
+    }
+
+    /// <summary>Σ_g sc_g·Σ u·q over the 128 values of one half (its 64 ql and 32 qh bytes), as 16 int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Half64(byte* ql, byte* qh, sbyte* x, Vector512<short> scales, Vector512<byte> low4, Vector512<byte> bits45,
+        Vector512<ushort> highShift, Vector512<short> firstGroups, Vector512<short> secondGroups)
+    {
+        Vector512<byte> l = Vector512.Load(ql);
+        // qh of this half in both 256-bit halves, shifted by 2 in the upper one: bits 0–1 / 4–5 for the values
+        // from the first 32 ql bytes, bits 2–3 / 6–7 for those from the last 32.
+        Vector256<byte> high = Vector256.Load(qh);   // not BroadcastVector256ToVector512: see Q4_KQ8Dot.Chunk64
+        Vector512<ushort> h = Vector512.Create(high, high).AsUInt16();
+        Vector512<byte> hz = Avx512BW.ShiftRightLogicalVariable(h, highShift).AsByte();
+        Vector512<byte> first = (l & low4) | (Vector512.ShiftLeft(hz.AsUInt16(), 4).AsByte() & bits45);
+        Vector512<byte> second = (Vector512.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low4) | (hz & bits45);
+        // u·q pairs ≤ 2·63·127 fit int16; |sc| ≤ 128 keeps the int32 lanes far from overflow.
+        Vector512<short> p0 = Avx512BW.MultiplyAddAdjacent(first, Vector512.Load(x));
+        Vector512<short> p1 = Avx512BW.MultiplyAddAdjacent(second, Vector512.Load(x + 64));
+        return Avx512BW.MultiplyAddAdjacent(p0, Avx512BW.PermuteVar32x16(scales, firstGroups))
+             + Avx512BW.MultiplyAddAdjacent(p1, Avx512BW.PermuteVar32x16(scales, secondGroups));
+    }
+
+    /// <summary>int16 lane k → scale g0 + k/8: the group of the pair of values a vpmaddubsw lane holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> GroupIndex(int g0) =>
+        Vector512.Create(Vector256.Create(Vector128.Create((short)g0), Vector128.Create((short)(g0 + 1))),
+                         Vector256.Create(Vector128.Create((short)(g0 + 2)), Vector128.Create((short)(g0 + 3))));
+
+    /// <summary>The same integer sums 32 values a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx2(byte* row, sbyte* q, float* dq, short* bsums, int n)
+    {
         Vector256<float> acc = Vector256<float>.Zero;
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p = row + b * BlockBytes;
-            byte* ql = p, qh = p + 128;
-            sbyte* sc = (sbyte*)(p + 192);
-            float d = Widen.Half(p + 208);
-            for (int half = 0; half < 2; half++)
-            {
-                Vector256<byte> l0 = Vector256.Load(ql + half * 64), l1 = Vector256.Load(ql + half * 64 + 32), h = Vector256.Load(qh + half * 32);
-                // Byte-wise shifts through 16-bit lanes; the masks keep each byte's own bits.
-                Vector256<byte> h2 = Vector256.ShiftLeft(h.AsUInt16(), 4).AsByte(), h1 = Vector256.ShiftLeft(h.AsUInt16(), 2).AsByte();
-                Vector256<byte> hr2 = Vector256.ShiftRightLogical(h.AsUInt16(), 2).AsByte();
-                Vector256<byte> l0hi = Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & low4, l1hi = Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & low4;
-                Vector256<byte> q1 = (l0 & low4) | (h2 & bits45);        // value l:      bits 0–1 of qh
-                Vector256<byte> q2 = (l1 & low4) | (h1 & bits45);        // value l + 32: bits 2–3
-                Vector256<byte> q3 = l0hi | (h & bits45);                // value l + 64: bits 4–5
-                Vector256<byte> q4 = l1hi | (hr2 & bits45);              // value l + 96: bits 6–7
-                sbyte* o = w + half * 128;
-                (q1.AsSByte() - bias).Store(o);
-                (q2.AsSByte() - bias).Store(o + 32);
-                (q3.AsSByte() - bias).Store(o + 64);
-                (q4.AsSByte() - bias).Store(o + 96);
-            }
             sbyte* qb = q + b * BlockValues;
-            float* db = dq + b * (BlockValues / 32);
-            for (int c = 0; c < BlockValues / 32; c++)
-            {
-                Vector256<sbyte> wv = Vector256.Load(w + c * 32), xv = Vector256.Load(qb + c * 32);
-                Vector256<short> pairs = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.Abs(wv), System.Runtime.Intrinsics.X86.Avx2.Sign(xv, wv));
-                Vector256<float> sums = Avx.ConvertToVector256Single(System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(pairs, ones));
-                float f = d * db[c];
-                // Lanes 0–3 hold the first 16 values' sums, lanes 4–7 the last 16's.
-                Vector256<float> scale = Vector256.Create(Vector128.Create(f * sc[2 * c]), Vector128.Create(f * sc[2 * c + 1]));
-                acc = Vector256.FusedMultiplyAdd(sums, scale, acc);
-            }
+            Vector256<short> sc16 = Avx2Ops.ConvertToVector256Int16(Vector128.Load((sbyte*)(p + 192)));
+            Vector256<int> isum = Half32(p, qb, sc16, 0) + Half32(p, qb, sc16, 1);
+            isum -= Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums + 16 * b), sc16) << 5;
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(Widen.Half(p + 208) * dq[b]), acc);
         }
         return Vector256.Sum(acc);
     }
 
-    /// <summary>The plain reference: each weight dequantized by the spec formula times each rounded activation.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Scalar(byte* row, sbyte* q, float* dq, int n)
+    /// <summary>Σ_g sc_g·Σ u·q over the 128 values of one half, as 8 int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Half32(byte* p, sbyte* qb, Vector256<short> sc16, int half)
     {
-        double sum = 0;
+        Vector256<byte> low4 = Vector256.Create((byte)0x0F), bits45 = Vector256.Create((byte)0x30);
+        Vector256<byte> l0 = Vector256.Load(p + 64 * half), l1 = Vector256.Load(p + 64 * half + 32), h = Vector256.Load(p + 128 + 32 * half);
+        // Byte-wise shifts through 16-bit lanes; the masks keep each byte's own bits.
+        Vector256<byte> u0 = (l0 & low4) | (Vector256.ShiftLeft(h.AsUInt16(), 4).AsByte() & bits45);       // values 0–31: qh bits 0–1
+        Vector256<byte> u1 = (l1 & low4) | (Vector256.ShiftLeft(h.AsUInt16(), 2).AsByte() & bits45);       // 32–63: bits 2–3
+        Vector256<byte> u2 = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & low4) | (h & bits45);  // 64–95: bits 4–5
+        Vector256<byte> u3 = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & low4) | (Vector256.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & bits45); // 96–127: bits 6–7
+        sbyte* x = qb + 128 * half;
+        Vector256<int> s0 = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.MultiplyAddAdjacent(u0, Vector256.Load(x)), GroupPair(sc16, 4 * half));
+        Vector256<int> s1 = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.MultiplyAddAdjacent(u1, Vector256.Load(x + 32)), GroupPair(sc16, 4 * half + 1));
+        Vector256<int> s2 = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.MultiplyAddAdjacent(u2, Vector256.Load(x + 64)), GroupPair(sc16, 4 * half + 2));
+        Vector256<int> s3 = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.MultiplyAddAdjacent(u3, Vector256.Load(x + 96)), GroupPair(sc16, 4 * half + 3));
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /// <summary>int16 lanes 0–7 = scale 2k, lanes 8–15 = scale 2k+1: the 32-bit pair k broadcast, then split by 128-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> GroupPair(Vector256<short> sc16, int k)
+    {
+        Vector256<byte> pair = Avx2Ops.PermuteVar8x32(sc16.AsInt32(), Vector256.Create(k)).AsByte();
+        return Avx2Ops.Shuffle(pair, Vector256.Create(Vector128.Create((ushort)0x0100).AsByte(), Vector128.Create((ushort)0x0302).AsByte())).AsInt16();
+    }
+
+    /// <summary>The plain reference: each 6-bit value unpacked by the spec formula, exact integer I per super-block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Scalar(byte* row, sbyte* q, float* dq, short* bsums, int n)
+    {
+        float sum = 0;
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p = row + b * BlockBytes;
             byte* ql = p, qh = p + 128;
             sbyte* sc = (sbyte*)(p + 192);
-            float d = Widen.Half(p + 208);
-            for (int half = 0; half < 2; half++)
-                for (int l = 0; l < 32; l++)
-                {
-                    int y = b * BlockValues + half * 128 + l;
-                    byte a = ql[half * 64 + l], c = ql[half * 64 + l + 32], h = qh[half * 32 + l];
-                    int v1 = ((a & 0xF) | ((h >> 0) & 3) << 4) - 32;
-                    int v2 = ((c & 0xF) | ((h >> 2) & 3) << 4) - 32;
-                    int v3 = ((a >> 4) | ((h >> 4) & 3) << 4) - 32;
-                    int v4 = ((c >> 4) | ((h >> 6) & 3) << 4) - 32;
-                    int s = half * 8 + l / 16;
-                    sum += (double)d * sc[s] * v1 * q[y] * dq[y / 32];
-                    sum += (double)d * sc[s + 2] * v2 * q[y + 32] * dq[(y + 32) / 32];
-                    sum += (double)d * sc[s + 4] * v3 * q[y + 64] * dq[(y + 64) / 32];
-                    sum += (double)d * sc[s + 6] * v4 * q[y + 96] * dq[(y + 96) / 32];
-                }
+            sbyte* qb = q + b * BlockValues;
+            int integer = 0;
+            for (int i = 0; i < BlockValues; i++)
+            {
+                int half = i / 128, g = (i % 128) / 32, l = i % 32;          // spec §3.2: value 128·half + 32·g + l
+                byte lb = ql[64 * half + 32 * (g & 1) + l];
+                int low4 = g < 2 ? lb & 15 : lb >> 4;
+                int high2 = (qh[32 * half + l] >> (2 * g)) & 3;
+                integer += sc[i / 16] * ((low4 | high2 << 4) - 32) * qb[i];
+            }
+            sum += Widen.Half(p + 208) * dq[b] * integer;
         }
-        return (float)sum;
+        return sum;
     }
 }

@@ -78,18 +78,64 @@ internal static unsafe class Q8Activations
         // amplifies last-bit differences into whole quantisation steps, so following its order is what lets
         // the logits track llama.cpp's. The FMA latency chain (4 cycles a block) stays under the block's cost.
         Vector256<float> acc = Vector256<float>.Zero;
-        float* scales = stackalloc float[8];
         int blocks = n / BlockValues, b = 0;
         for (; b + 8 <= blocks; b += 8)
         {
-            // d_w·d_x of 8 blocks at once (see Widen.BlockScales8).
-            (Widen.BlockScales8(row + b * BlockBytes, BlockBytes) * Vector256.Load(d + b)).Store(scales);
+            // d_w·d_x of 8 blocks at once, kept in a register (see Widen.BlockScales8).
+            Vector256<float> scales = Widen.BlockScales8(row + b * BlockBytes, BlockBytes) * Vector256.Load(d + b);
             for (int k = 0; k < 8; k++)
-                acc = Vector256.FusedMultiplyAdd(Vector256.Create(scales[k]), BlockSums(row + (b + k) * BlockBytes, q + (b + k) * BlockValues), acc);
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(scales.GetElement(k)), BlockSums(row + (b + k) * BlockBytes, q + (b + k) * BlockValues), acc);
         }
         for (; b < blocks; b++)
             acc = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(row + b * BlockBytes) * d[b]), BlockSums(row + b * BlockBytes, q + b * BlockValues), acc);
         return HorizontalSum(acc);
+    }
+
+    /// <summary>
+    /// <see cref="Avx2"/> for four consecutive rows <paramref name="rowBytes"/> apart, results to y[0..4). Each row
+    /// gets exactly the operations of <see cref="Avx2"/> in the same order (so the results are bit-identical to
+    /// four single-row calls); interleaving them hides the 4-cycle latency of each row's one FMA chain, which
+    /// bounds the single-row kernel, and loads each activation block once for four rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y)
+    {
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
+        float* scales = stackalloc float[32];
+        int blocks = n / BlockValues, b = 0;
+        for (; b + 8 <= blocks; b += 8)
+        {
+            Vector256<float> dx = Vector256.Load(d + b);
+            (Widen.BlockScales8(r0 + b * BlockBytes, BlockBytes) * dx).Store(scales);
+            (Widen.BlockScales8(r1 + b * BlockBytes, BlockBytes) * dx).Store(scales + 8);
+            (Widen.BlockScales8(r2 + b * BlockBytes, BlockBytes) * dx).Store(scales + 16);
+            (Widen.BlockScales8(r3 + b * BlockBytes, BlockBytes) * dx).Store(scales + 24);
+            for (int k = 0; k < 8; k++)
+            {
+                Vector256<sbyte> x = Vector256.Load(q + (b + k) * BlockValues);
+                int o = (b + k) * BlockBytes;
+                Widen.PrefetchNextRows(r0, rowBytes, o);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[k]), BlockSums(r0 + o, x), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[8 + k]), BlockSums(r1 + o, x), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[16 + k]), BlockSums(r2 + o, x), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[24 + k]), BlockSums(r3 + o, x), acc3);
+            }
+        }
+        for (; b < blocks; b++)
+        {
+            Vector256<sbyte> x = Vector256.Load(q + b * BlockValues);
+            int o = b * BlockBytes;
+            Widen.PrefetchNextRows(r0, rowBytes, o);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r0 + o) * d[b]), BlockSums(r0 + o, x), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r1 + o) * d[b]), BlockSums(r1 + o, x), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r2 + o) * d[b]), BlockSums(r2 + o, x), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r3 + o) * d[b]), BlockSums(r3 + o, x), acc3);
+        }
+        y[0] = HorizontalSum(acc0);
+        y[1] = HorizontalSum(acc1);
+        y[2] = HorizontalSum(acc2);
+        y[3] = HorizontalSum(acc3);
     }
 
     /// <summary>((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)): the order of ggml's hsum_float_8.</summary>
@@ -102,10 +148,13 @@ internal static unsafe class Q8Activations
 
     /// <summary>Σ w_i·q_i of one block as 8 exact int32 partial sums, converted to float.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> BlockSums(byte* p, sbyte* q)
+    private static Vector256<float> BlockSums(byte* p, sbyte* q) => BlockSums(p, Vector256.Load(q));
+
+    /// <summary>Σ w_i·x_i of the block at <paramref name="p"/> and 32 activations already loaded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockSums(byte* p, Vector256<sbyte> x)
     {
         Vector256<sbyte> w = Vector256.Load((sbyte*)p + 2);
-        Vector256<sbyte> x = Vector256.Load(q);
         Vector256<short> pairs = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.Abs(w), System.Runtime.Intrinsics.X86.Avx2.Sign(x, w));
         return Avx.ConvertToVector256Single(System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
     }
