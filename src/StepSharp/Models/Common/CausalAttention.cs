@@ -53,26 +53,47 @@ internal sealed unsafe class CausalAttention : IParallelJob
         float[] row = t_row is { } r && r.Length >= dh ? r : (t_row = new float[Math.Max(dh, 256)]);
 
         float* q = _query + ((long)t * _heads + firstHead) * dh;
-        for (int j = 0; j < count; j++)
-        {
-            ReadOnlySpan<float> key = cache.Key(first + j, kvHead, row);
-            for (int g = 0; g < group; g++)
-                scores[g * count + j] = TensorPrimitives.Dot(new ReadOnlySpan<float>(q + g * dh, dh), key) * scale;
-        }
-        for (int g = 0; g < group; g++)
-        {
-            Span<float> p = scores.AsSpan(g * count, count);
-            TensorPrimitives.SoftMax(p, p);
-        }
         float* o = _output + ((long)t * _heads + firstHead) * dh;
-        new Span<float>(o, group * dh).Clear();
-        for (int j = 0; j < count; j++)
+        fixed (float* sc = scores)
+        fixed (float* scratch = row)
         {
-            ReadOnlySpan<float> value = cache.Value(first + j, kvHead, row);
+            for (int j = 0; j < count; j++)
+            {
+                float* key = Head(cache, cache.KeyBytes(first + j, kvHead), scratch);
+                for (int g = 0; g < group; g++)
+                    sc[g * count + j] = HeadVectors.Dot(q + g * dh, key, dh) * scale;
+            }
             for (int g = 0; g < group; g++)
             {
-                var oh = new Span<float>(o + g * dh, dh);
-                TensorPrimitives.MultiplyAdd(value, scores[g * count + j], oh, oh);
+                Span<float> p = scores.AsSpan(g * count, count);
+                TensorPrimitives.SoftMax(p, p);
+            }
+            new Span<float>(o, group * dh).Clear();
+            for (int j = 0; j < count; j++)
+            {
+                float* value = Head(cache, cache.ValueBytes(first + j, kvHead), scratch);
+                for (int g = 0; g < group; g++)
+                    HeadVectors.MultiplyAdd(value, sc[g * count + j], o + g * dh, dh);
+            }
+        }
+    }
+
+    /// <summary>One cached head as f32: F32 rows in place (the cache's arrays are pinned), F16 and Q8_0 rows decoded into <paramref name="scratch"/>.</summary>
+    private static float* Head(LayerKvCache cache, ReadOnlySpan<byte> stored, float* scratch)
+    {
+        int dh = cache.HeadDim;
+        fixed (byte* p = stored)
+        {
+            switch (cache.Type)
+            {
+                case KvCacheType.F16:
+                    HeadVectors.HalfToSingle((ushort*)p, scratch, dh);
+                    return scratch;
+                case KvCacheType.F32:
+                    return (float*)p;
+                default:
+                    Tensors.Dequantize.Row(Tensors.GgmlType.Q8_0, stored, new Span<float>(scratch, dh));
+                    return scratch;
             }
         }
     }

@@ -39,8 +39,9 @@ public sealed class LayerKvCache
         long bytes = (long)Capacity * kvHeads * _headBytes;
         if (bytes > Array.MaxLength)
             throw new InsufficientMemoryException($"a KV layer of {Capacity} positions × {kvHeads} heads × {headDim} ({type}) exceeds one array; lower the context length");
-        _keys = new byte[bytes];
-        _values = new byte[bytes];
+        // Pinned: the attention kernel reads F32 rows in place through pointers.
+        _keys = GC.AllocateArray<byte>(checked((int)bytes), pinned: true);
+        _values = GC.AllocateArray<byte>(checked((int)bytes), pinned: true);
     }
 
     /// <summary>Bytes one head's K (or V) row takes at one position.</summary>
@@ -75,6 +76,12 @@ public sealed class LayerKvCache
     public ReadOnlySpan<float> Key(int position, int kvHead, Span<float> scratch) => Decode(_keys, position, kvHead, scratch);
 
     public ReadOnlySpan<float> Value(int position, int kvHead, Span<float> scratch) => Decode(_values, position, kvHead, scratch);
+
+    /// <summary>The stored bytes of one head's key at one position, in <see cref="Type"/>'s layout (for kernels that read it in place).</summary>
+    public ReadOnlySpan<byte> KeyBytes(int position, int kvHead) => _keys.AsSpan((Slot(position) * KvHeads + kvHead) * _headBytes, _headBytes);
+
+    /// <summary>The stored bytes of one head's value at one position.</summary>
+    public ReadOnlySpan<byte> ValueBytes(int position, int kvHead) => _values.AsSpan((Slot(position) * KvHeads + kvHead) * _headBytes, _headBytes);
 
     private void Encode(ReadOnlySpan<float> row, byte[] store, int position)
     {

@@ -1,0 +1,51 @@
+using StepSharp.Kernels;
+
+namespace StepSharp.Tests.Kernels;
+
+/// <summary>The per-head attention loops against plain references, at head sizes around the vector widths.</summary>
+public unsafe class HeadVectorsTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(128)]
+    [InlineData(130)]
+    public void DotAndMultiplyAddMatchTheReference(int n)
+    {
+        float[] a = RandomWeights.Vector(n, seed: n), b = RandomWeights.Vector(n, seed: 100 + n);
+        float[] y = RandomWeights.Vector(n, seed: 200 + n);
+        var expectedY = new float[n];
+        double dot = 0, magnitude = 0;
+        for (int i = 0; i < n; i++)
+        {
+            dot += (double)a[i] * b[i];
+            magnitude += Math.Abs((double)a[i] * b[i]);
+            expectedY[i] = y[i] + 0.75f * a[i];
+        }
+        fixed (float* pa = a) fixed (float* pb = b) fixed (float* py = y)
+        {
+            Assert.True(Math.Abs(HeadVectors.Dot(pa, pb, n) - dot) <= 1e-6 * magnitude + 1e-7);
+            HeadVectors.MultiplyAdd(pa, 0.75f, py, n);
+        }
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(expectedY[i] - y[i]) <= 1e-6f * (Math.Abs(expectedY[i]) + 1), $"{i}: {y[i]} vs {expectedY[i]}");
+    }
+
+    [Fact]
+    public void HalfToSingleIsExactForEveryBitPattern()
+    {
+        var bits = new ushort[65536 + 3];   // every pattern, and a tail that is not a multiple of 8
+        for (int i = 0; i < bits.Length; i++) bits[i] = (ushort)i;
+        var f = new float[bits.Length];
+        fixed (ushort* pb = bits) fixed (float* pf = f) HeadVectors.HalfToSingle(pb, pf, bits.Length);
+        for (int i = 0; i < bits.Length; i++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf(bits[i]);
+            if (float.IsNaN(expected)) Assert.True(float.IsNaN(f[i]), $"0x{bits[i]:X4}");
+            else Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(f[i]));
+        }
+    }
+}
