@@ -246,8 +246,13 @@ public static unsafe class MatMul
                 for (int q = r0; q < r1; q += MatMulTile.Rows)
                 {
                     int quadRows = Math.Min(MatMulTile.Rows, r1 - q);
+                    // Per-token stores, not Span.Clear: 4 floats per token, a call each cost ~3 % of a prefill.
                     for (int t = 0; t < N; t++)
-                        new Span<float>(Y + (long)t * Rows + q, quadRows).Clear();
+                    {
+                        float* yt = Y + (long)t * Rows + q;
+                        if (quadRows == MatMulTile.Rows) System.Runtime.Intrinsics.Vector128.Store(System.Runtime.Intrinsics.Vector128<float>.Zero, yt);
+                        else for (int r = 0; r < quadRows; r++) yt[r] = 0;
+                    }
                     for (int k0 = 0; k0 < Inputs; k0 += PanelValues)
                     {
                         int len = Math.Min(PanelValues, Inputs - k0);
