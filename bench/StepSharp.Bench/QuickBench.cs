@@ -130,8 +130,9 @@ public static unsafe class QuickBench
                 for (int r = 0; r < rows; r += 4)
                 {
                     if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
+                    else if (type == GgmlType.Q6_K && KernelIsa.Current == Isa.Avx2) Q6_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                     else if (type == GgmlType.Q6_K) Q6_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
-                    else Q4_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                    else Q4_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                 }
             }
             foreach (var (name, call) in new (string, Action)[] { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) })

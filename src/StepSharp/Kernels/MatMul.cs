@@ -224,12 +224,14 @@ public static unsafe class MatMul
                 {
                     if (Isa == Isa.Avx512)
                         for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx512Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
+                    else if (Isa == Isa.Avx2)
+                        for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx2Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
                     for (; r < r1; r++) y[r] = Q6_KQ8Dot.Dot(Isa, Base + r * RowBytes, qx, dx, bs, Inputs);
                 }
                 else
                 {
-                    if (Isa == Isa.Avx512)
-                        for (; r + 4 <= r1; r += 4) Q4_KQ8Dot.Avx512Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
+                    if (Isa != Isa.Scalar)
+                        for (; r + 4 <= r1; r += 4) Q4_KQ8Dot.Avx2Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
                     for (; r < r1; r++) y[r] = Q4_KQ8Dot.Dot(Isa, Base + r * RowBytes, qx, dx, bs, Inputs);
                 }
             }

@@ -214,19 +214,25 @@ public unsafe class Q8ActivationsTests
         }
     }
 
-    public static TheoryData<GgmlType, int> Rows4Cases()
+    public static TheoryData<GgmlType, Isa, int> Rows4Cases()
     {
-        var data = new TheoryData<GgmlType, int>();
-        if (!KernelIsa.IsSupported(Isa.Avx512)) return data;
-        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
-            foreach (int blocks in new[] { 1, 4, 5 })
-                data.Add(type, blocks);
+        var data = new TheoryData<GgmlType, Isa, int>();
+        foreach (Isa isa in KernelIsa.Supported())
+        {
+            if (isa == Isa.Scalar) continue;
+            foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+            {
+                if (type == GgmlType.Q4_K && isa == Isa.Avx512) continue;   // Q4_K has one four-row form, 256-bit
+                foreach (int blocks in new[] { 1, 4, 5 })
+                    data.Add(type, isa, blocks);
+            }
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Rows4Cases))]
-    public void KQuantRows4MatchTheScalarReference(GgmlType type, int blocks)
+    public void KQuantRows4MatchTheScalarReference(GgmlType type, Isa isa, int blocks)
     {
         // Rows 1..4 of 6, so the rows are at a non-zero offset and the kernel's prefetch of the next four rows
         // runs past the last one (prefetches never fault; this checks the results only).
@@ -238,8 +244,9 @@ public unsafe class Q8ActivationsTests
         int rowBytes = rows.Length / 6;
         fixed (byte* pr = rows) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
         {
-            if (type == GgmlType.Q4_K) Q4_KQ8Dot.Avx512Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
-            else Q6_KQ8Dot.Avx512Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
+            if (type == GgmlType.Q4_K) Q4_KQ8Dot.Avx2Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
+            else if (isa == Isa.Avx512) Q6_KQ8Dot.Avx512Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
+            else Q6_KQ8Dot.Avx2Rows4(pr + rowBytes, rowBytes, pq, pd, ps, n, py + 1);
             for (int r = 1; r <= 4; r++)
             {
                 byte* row = pr + r * rowBytes;

@@ -51,7 +51,7 @@ internal static unsafe class Q6_KQ8Dot
 
     /// <summary>
     /// <see cref="Avx512"/> for four rows <paramref name="rowBytes"/> apart, results to y[0..4): the rows share the
-    /// conversion of their d and one transposed final reduction (see <see cref="Q4_KQ8Dot.Avx512Rows4"/>).
+    /// conversion of their d and one transposed final reduction (see <see cref="Q4_KQ8Dot.Avx2Rows4"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx512Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
@@ -75,6 +75,36 @@ internal static unsafe class Q6_KQ8Dot
             acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p3, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[3]), acc3);
         }
         Widen.Sums4(acc0.GetLower() + acc0.GetUpper(), acc1.GetLower() + acc1.GetUpper(), acc2.GetLower() + acc2.GetUpper(), acc3.GetLower() + acc3.GetUpper()).Store(y);
+    }
+
+    /// <summary><see cref="Avx512Rows4"/> with 256-bit vectors (see <see cref="Q4_KQ8Dot.Avx2Rows4"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        float* scales = stackalloc float[8];
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+            Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
+            sbyte* qb = q + b * BlockValues;
+            Vector256<short> bs = Vector256.Load(bsums + 16 * b);
+            Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
+            (Widen.HalfBits256(raw) * Vector256.Create(dq[b])).Store(scales);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p0, qb, bs)), Vector256.Create(scales[0]), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p1, qb, bs)), Vector256.Create(scales[1]), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p2, qb, bs)), Vector256.Create(scales[2]), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p3, qb, bs)), Vector256.Create(scales[3]), acc3);
+        }
+        Widen.Sums4(acc0, acc1, acc2, acc3).Store(y);
+    }
+
+    /// <summary>I of one super-block at <paramref name="p"/> (with the −32 offset applied) as 8 int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Block256(byte* p, sbyte* qb, Vector256<short> bs)
+    {
+        Vector256<short> sc16 = Avx2Ops.ConvertToVector256Int16(Vector128.Load((sbyte*)(p + 192)));
+        return Half32(p, qb, sc16, 0) + Half32(p, qb, sc16, 1) - (Avx2Ops.MultiplyAddAdjacent(bs, sc16) << 5);
     }
 
     /// <summary>I of one super-block at <paramref name="p"/> (with the −32 offset applied) as 16 int32 lanes.</summary>
