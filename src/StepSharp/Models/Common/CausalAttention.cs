@@ -6,16 +6,29 @@ namespace StepSharp.Models.Common;
 /// <summary>
 /// softmax(q·kᵀ / √dh) · v for every (token, head) of a step against one layer's KV cache, with a causal
 /// mask and, on sliding layers, the window (spec §2.2 step 5). Query head h reads KV head h / (H / Hkv).
-/// A work item is one token's group of query heads sharing a KV head, so each cached key and value is read
-/// (and, for F16/Q8_0 caches, decoded) once for the whole group. Scores live in per-thread scratch.
+/// A work item is a block of consecutive rows of one sequence (a prefill chunk; a single row when decoding)
+/// and one KV head: each cached key and value is read (and, for F16/Q8_0 caches, decoded) once for the block's
+/// rows and the group of query heads sharing that KV head. Every (row, head) still sees its keys in position
+/// order, so the result does not depend on how rows are blocked. Scores live in per-thread scratch.
 /// </summary>
 internal sealed unsafe class CausalAttention : IParallelJob
 {
+    /// <summary>
+    /// Most rows a block holds: as many as keep the block's queries (rows × group × head_dim floats) within
+    /// <see cref="QueryBytesPerBlock"/>, i.e. in L1 while every key passes them, and fewer when the scores of a block
+    /// would exceed <see cref="MaxBlockScores"/>. Measured on the mini shape (group 8–12, head_dim 128), Q4_K_M
+    /// pp2048 on 2 threads against one row per item: 4 rows +11 %, 8 rows +4 %, 16 rows −6 %.
+    /// </summary>
+    private const int MaxBlockRows = 16;
+    private const int QueryBytesPerBlock = 24 * 1024;
+    private const int MaxBlockScores = 1 << 21;   // 8 MB of per-thread scores at most
+
     private StepRows? _rows;
     private int _cacheIndex;
     private float* _query;
     private float* _output;
-    private int _heads, _kvHeads;
+    private int _heads, _kvHeads, _blocks;
+    private int[] _blockStart = new int[1];
 
     [ThreadStatic] private static float[]? t_scores;
     [ThreadStatic] private static float[]? t_row;
@@ -32,48 +45,98 @@ internal sealed unsafe class CausalAttention : IParallelJob
             _output = o;
             _heads = heads;
             _kvHeads = kvHeads;
-            pool.Run(this, rows.Count * kvHeads);
+            FormBlocks(rows, heads / kvHeads);
+            pool.Run(this, _blocks * kvHeads);
             _query = _output = null;
             _rows = null;
         }
     }
 
+    /// <summary>Splits the step's rows into runs of one sequence at consecutive positions (block b is rows _blockStart[b]..[b+1]).</summary>
+    private void FormBlocks(StepRows rows, int group)
+    {
+        if (_blockStart.Length < rows.Count + 1) _blockStart = new int[Math.Max(rows.Count + 1, 2 * _blockStart.Length)];
+        _blocks = 0;
+        int t = 0;
+        while (t < rows.Count)
+        {
+            _blockStart[_blocks++] = t;
+            LayerKvCache cache = rows.Sequences[t].Caches[_cacheIndex];
+            int maxRows = Math.Clamp(QueryBytesPerBlock / (group * cache.HeadDim * sizeof(float)), 1, MaxBlockRows);
+            int end = t + 1;
+            while (end < rows.Count && end - t < maxRows
+                   && rows.Sequences[end] == rows.Sequences[t] && rows.Positions[end] == rows.Positions[end - 1] + 1
+                   && (long)(end + 1 - t) * group * VisibleCount(cache, rows.Positions[end]) <= MaxBlockScores)
+                end++;
+            t = end;
+        }
+        _blockStart[_blocks] = rows.Count;
+    }
+
+    private static int VisibleCount(LayerKvCache cache, int position) => position - cache.FirstVisible(position) + 1;
+
     public void Execute(int index)
     {
         StepRows rows = _rows!;
-        int t = index / _kvHeads, kvHead = index % _kvHeads;
-        LayerKvCache cache = rows.Sequences[t].Caches[_cacheIndex];
+        int block = index / _kvHeads, kvHead = index % _kvHeads;
+        int t0 = _blockStart[block], t1 = _blockStart[block + 1];
+        LayerKvCache cache = rows.Sequences[t0].Caches[_cacheIndex];
         int dh = cache.HeadDim, group = _heads / _kvHeads, firstHead = kvHead * group;
-        int position = rows.Positions[t];
         float scale = 1f / MathF.Sqrt(dh);
 
-        int first = cache.FirstVisible(position);
-        int count = position - first + 1;
-        float[] scores = t_scores is { } s && s.Length >= group * count ? s : (t_scores = new float[Math.Max(group * count, 4096)]);
+        // Row t sees positions first(t)..position(t); both grow with t, so the block spans first(t0)..position(t1 − 1).
+        int firstOfBlock = cache.FirstVisible(rows.Positions[t0]), lastOfBlock = rows.Positions[t1 - 1];
+        int total = 0;
+        for (int t = t0; t < t1; t++) total += group * VisibleCount(cache, rows.Positions[t]);
+        float[] scores = t_scores is { } s && s.Length >= total ? s : (t_scores = new float[Math.Max(total, 4096)]);
         float[] row = t_row is { } r && r.Length >= dh ? r : (t_row = new float[Math.Max(dh, 256)]);
 
-        float* q = _query + ((long)t * _heads + firstHead) * dh;
-        float* o = _output + ((long)t * _heads + firstHead) * dh;
         fixed (float* sc = scores)
         fixed (float* scratch = row)
         {
-            for (int j = 0; j < count; j++)
+            for (int j = firstOfBlock; j <= lastOfBlock; j++)
             {
-                float* key = Head(cache, cache.KeyBytes(first + j, kvHead), scratch);
-                for (int g = 0; g < group; g++)
-                    sc[g * count + j] = HeadVectors.Dot(q + g * dh, key, dh) * scale;
+                float* key = Head(cache, cache.KeyBytes(j, kvHead), scratch);
+                float* rowScores = sc;
+                for (int t = t0; t < t1; t++)
+                {
+                    int position = rows.Positions[t], first = cache.FirstVisible(position), count = position - first + 1;
+                    if (j >= first && j <= position)
+                    {
+                        float* q = _query + ((long)t * _heads + firstHead) * dh;
+                        for (int g = 0; g < group; g++)
+                            rowScores[g * count + j - first] = HeadVectors.Dot(q + g * dh, key, dh) * scale;
+                    }
+                    rowScores += group * count;
+                }
             }
-            for (int g = 0; g < group; g++)
+            float* softmaxScores = sc;
+            for (int t = t0; t < t1; t++)
             {
-                Span<float> p = scores.AsSpan(g * count, count);
-                TensorPrimitives.SoftMax(p, p);
-            }
-            new Span<float>(o, group * dh).Clear();
-            for (int j = 0; j < count; j++)
-            {
-                float* value = Head(cache, cache.ValueBytes(first + j, kvHead), scratch);
+                int count = VisibleCount(cache, rows.Positions[t]);
                 for (int g = 0; g < group; g++)
-                    HeadVectors.MultiplyAdd(value, sc[g * count + j], o + g * dh, dh);
+                {
+                    var p = new Span<float>(softmaxScores + g * count, count);
+                    TensorPrimitives.SoftMax(p, p);
+                }
+                softmaxScores += group * count;
+                new Span<float>(_output + ((long)t * _heads + firstHead) * dh, group * dh).Clear();
+            }
+            for (int j = firstOfBlock; j <= lastOfBlock; j++)
+            {
+                float* value = Head(cache, cache.ValueBytes(j, kvHead), scratch);
+                float* rowScores = sc;
+                for (int t = t0; t < t1; t++)
+                {
+                    int position = rows.Positions[t], first = cache.FirstVisible(position), count = position - first + 1;
+                    if (j >= first && j <= position)
+                    {
+                        float* o = _output + ((long)t * _heads + firstHead) * dh;
+                        for (int g = 0; g < group; g++)
+                            HeadVectors.MultiplyAdd(value, rowScores[g * count + j - first], o + g * dh, dh);
+                    }
+                    rowScores += group * count;
+                }
             }
         }
     }
