@@ -38,10 +38,15 @@ public abstract class DecodeBenchmarks : IDisposable
     [Benchmark(Baseline = true)]
     public void DequantizeThenDot() => DequantizingMatMul.Compute(_pool, _weights.View, NextRowStart(), Rows, _x, 1, _y);
 
+    /// <summary>The fused kernel with f32 activations (the default decode path of types without an int8 kernel).</summary>
     [Benchmark]
-    public void Fused() => MatMul.Compute(_pool, _weights.View, NextRowStart(), Rows, _x, 1, _y);
+    public void Fused()
+    {
+        using var scope = ActivationQuantization.Set(ActivationMode.Float);
+        MatMul.Compute(_pool, _weights.View, NextRowStart(), Rows, _x, 1, _y);
+    }
 
-    /// <summary>The opt-in int8-activation path (<see cref="ActivationQuantization"/>); only Q8_0 and Q4_K have one.</summary>
+    /// <summary>The int8-activation path (<see cref="ActivationQuantization"/>, the decode default for Q8_0, Q4_K and Q6_K).</summary>
     protected void FusedInt8Activations()
     {
         using var scope = ActivationQuantization.Enable();
@@ -81,7 +86,7 @@ public class FloatDecodeBenchmarks : DecodeBenchmarks
 [Config(typeof(KernelBenchConfig))]
 public class Int8ActivationDecodeBenchmarks : DecodeBenchmarks
 {
-    [Params(GgmlType.Q8_0, GgmlType.Q4_K)]
+    [Params(GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)]
     public override GgmlType Type { get; set; }
 
     [Benchmark]
