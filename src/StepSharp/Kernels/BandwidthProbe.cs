@@ -26,6 +26,10 @@ public static unsafe class BandwidthProbe
             new Span<byte>(buffer, (int)BufferBytes).Fill(1);
             long slice = BufferBytes / threads / 64 * 64;
             var bytesRead = new long[threads];
+            // Each worker times itself: the caller is a third thread on a 2-core machine and may be scheduled late
+            // after the barrier, which once made a 2-thread probe read 60 GB/s (twice the real figure).
+            var started = new long[threads];
+            var finished = new long[threads];
             long deadline = Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency);
             using var start = new Barrier(threads + 1);
             var workers = new Thread[threads];
@@ -35,6 +39,7 @@ public static unsafe class BandwidthProbe
                 workers[i] = new Thread(() =>
                 {
                     start.SignalAndWait();
+                    started[index] = Stopwatch.GetTimestamp();
                     long read = 0;
                     byte* from = buffer + index * slice;
                     do
@@ -43,17 +48,21 @@ public static unsafe class BandwidthProbe
                         read += slice;
                     }
                     while (Stopwatch.GetTimestamp() < deadline);
+                    finished[index] = Stopwatch.GetTimestamp();
                     bytesRead[index] = read;
                 }) { IsBackground = true, Name = $"stepsharp-bandwidth-{i}" };
                 workers[i].Start();
             }
             start.SignalAndWait();
-            long t0 = Stopwatch.GetTimestamp();
             foreach (var w in workers) w.Join();
-            double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            long total = 0;
-            foreach (long b in bytesRead) total += b;
-            return total / seconds / 1e9;
+            long first = long.MaxValue, last = long.MinValue, total = 0;
+            for (int i = 0; i < threads; i++)
+            {
+                first = Math.Min(first, started[i]);
+                last = Math.Max(last, finished[i]);
+                total += bytesRead[i];
+            }
+            return total / ((double)(last - first) / Stopwatch.Frequency) / 1e9;
         }
         finally
         {
