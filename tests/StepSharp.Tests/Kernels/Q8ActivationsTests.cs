@@ -39,6 +39,25 @@ public unsafe class Q8ActivationsTests
         Assert.Equal(ds, d);
     }
 
+    [Fact]
+    public void VectorQuantizeEqualsTheScalarOneOnLongVectors()
+    {
+        // 300 blocks: the fp16 rounding of the scales runs in chunks of 256; magnitudes spread over 2⁻¹⁰..2¹⁰.
+        const int n = 32 * 300;
+        float[] x = RandomWeights.Vector(n, seed: 12);
+        for (int b = 0; b < 300; b++)
+            for (int i = 0; i < 32; i++) x[32 * b + i] *= MathF.Pow(2, b % 21 - 10);
+        var (q, d) = (new sbyte[n], new float[300]);
+        var (qs, ds) = (new sbyte[n], new float[300]);
+        fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (sbyte* pqs = qs) fixed (float* pds = ds)
+        {
+            Q8Activations.Quantize(px, n, pq, pd);
+            Q8Activations.QuantizeScalar(px, n, pqs, pds);
+        }
+        Assert.Equal(qs, q);
+        Assert.Equal(ds, d);
+    }
+
     public static TheoryData<Isa, int> Cases()
     {
         var data = new TheoryData<Isa, int>();

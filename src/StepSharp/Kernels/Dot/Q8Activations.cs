@@ -39,12 +39,28 @@ internal static unsafe class Q8Activations
             Vector256<float> m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
             float max = 0;
             for (int i = 0; i < 8; i++) max = MathF.Max(max, m.GetElement(i));
-            d[b] = (float)(Half)(max / 127f);
+            d[b] = max / 127f;   // rounded to fp16 below, for all blocks at once
             var id = Vector256.Create(max != 0 ? 127f / max : 0f);
             Vector256<int> i0 = Vector256.ConvertToInt32(Vector256.Round(v0 * id)), i1 = Vector256.ConvertToInt32(Vector256.Round(v1 * id));
             Vector256<int> i2 = Vector256.ConvertToInt32(Vector256.Round(v2 * id)), i3 = Vector256.ConvertToInt32(Vector256.Round(v3 * id));
             // |q| ≤ 127, so narrowing int32 → int16 → int8 is exact.
             Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3)).Store(q + b * BlockValues);
+        }
+        RoundToHalf(d, n / BlockValues);
+    }
+
+    /// <summary>
+    /// d[i] = (float)(Half)d[i] for n scales through the vectorised span conversions (exact IEEE round-to-nearest-even
+    /// both ways, like the scalar casts): one call per activation vector instead of a software Half cast per block.
+    /// </summary>
+    private static void RoundToHalf(float* d, int n)
+    {
+        Span<Half> halves = stackalloc Half[256];
+        for (int start = 0; start < n; start += halves.Length)
+        {
+            var scales = new Span<float>(d + start, Math.Min(halves.Length, n - start));
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(scales, halves);
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(halves[..scales.Length], scales);
         }
     }
 
