@@ -22,16 +22,18 @@ internal static class BenchCommand
         var type = new Option<string>("--type") { Description = "weight type of the preset model", DefaultValueFactory = _ => "Q8_0" };
         var prompt = new Option<string>("-p", "--n-prompt") { Description = "prompt lengths, comma-separated (0 = skip)", DefaultValueFactory = _ => "512" };
         var gen = new Option<string>("-n", "--n-gen") { Description = "generation lengths, comma-separated (0 = skip)", DefaultValueFactory = _ => "128" };
+        var depth = new Option<string>("-d", "--n-depth") { Description = "context depths, comma-separated: each test runs after that many tokens of context (prefilled untimed)", DefaultValueFactory = _ => "0" };
         var threads = new Option<string>("-t", "--threads") { Description = "thread counts, comma-separated", DefaultValueFactory = _ => KernelThreadPool.DefaultThreadCount.ToString(CultureInfo.InvariantCulture) };
         var reps = new Option<int>("-r", "--repetitions") { Description = "runs per test", DefaultValueFactory = _ => 5 };
         var output = new Option<string>("-o", "--output") { Description = "md or json", DefaultValueFactory = _ => "md" };
         output.AcceptOnlyFromAmong("md", "json");
         var cacheType = CommonOptions.CacheType();
-        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, threads, reps, output, cacheType };
+        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, depth, threads, reps, output, cacheType };
         command.SetAction((parse, _) => CliErrors.Guard(() =>
         {
             int[] ps = CommaSeparatedInts.Parse(parse.GetValue(prompt)!, "-p"), ns = CommaSeparatedInts.Parse(parse.GetValue(gen)!, "-n"),
-                ts = CommaSeparatedInts.Parse(parse.GetValue(threads)!, "-t");
+                ts = CommaSeparatedInts.Parse(parse.GetValue(threads)!, "-t"), ds = CommaSeparatedInts.Parse(parse.GetValue(depth)!, "-d");
+            if (ds.Any(d => d < 0)) throw new ArgumentException("-d: depths must not be negative");
             if (ts.Any(t => t < 1)) throw new ArgumentException("-t: thread counts must be at least 1");
             using var file = Open(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(type)!);
             long active = ModelBenchmark.ActiveBytesPerToken(file);
@@ -41,8 +43,11 @@ internal static class BenchCommand
             foreach (int t in ts)
             {
                 probes[t] = BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1));
-                foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps), kv));
-                foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv));
+                foreach (int d in ds)
+                {
+                    foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps), kv, d));
+                    foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv, d));
+                }
             }
             if (parse.GetValue(output) == "json") WriteJson(rows, active, probes);
             else WriteMarkdown(rows, active, probes);
@@ -72,7 +77,7 @@ internal static class BenchCommand
         foreach (var (t, gbs) in probes)
         {
             double bound = gbs * 1e9 / active;
-            var tg = rows.FirstOrDefault(r => r.Threads == t && r.NGen > 0);
+            var tg = rows.FirstOrDefault(r => r.Threads == t && r.NGen > 0 && r.Depth == 0);
             string share = tg is null ? "" : $"; tg reaches {100 * tg.AvgTokensPerSecond / bound:F0} % of it";
             Console.WriteLine($"{t} thread(s): memory read {gbs:F1} GB/s → decode bound {bound:F1} tokens/s{share}");
         }
@@ -93,6 +98,7 @@ internal static class BenchCommand
             json.WriteNumber("n_threads", r.Threads);
             json.WriteNumber("n_prompt", r.NPrompt);
             json.WriteNumber("n_gen", r.NGen);
+            json.WriteNumber("n_depth", r.Depth);
             json.WriteNumber("avg_ts", r.AvgTokensPerSecond);
             json.WriteNumber("stddev_ts", r.StdDevTokensPerSecond);
             json.WriteStartArray("samples_ts");

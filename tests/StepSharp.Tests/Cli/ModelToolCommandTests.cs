@@ -47,6 +47,25 @@ public class ModelToolCommandTests
             Assert.StartsWith("step35", r.GetProperty("model_type").GetString());
             Assert.True(r.GetProperty("model_size").GetInt64() > 0);
             Assert.True(r.GetProperty("bandwidth_bound_ts").GetDouble() > 0);
+            Assert.Equal(0, r.GetProperty("n_depth").GetInt32());
         }
+    }
+
+    [Fact]
+    public async Task BenchRunsEachTestAtEveryDepth()
+    {
+        // Depth 600 is more than one 512-token prefill chunk and, on the tiny model's sliding layers, more than a
+        // ring can rewind after a timed prompt, so the context is refilled between repetitions.
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "--preset", "tiny", "--type", "Q8_0", "-p", "16", "-n", "4", "-d", "0,600", "-t", "1", "-r", "2");
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n');
+        Assert.Contains(lines, l => l.Contains("| pp16 |"));
+        Assert.Contains(lines, l => l.Contains("| tg4 |"));
+        Assert.Contains(lines, l => l.Contains("| pp16 @ d600 |"));
+        Assert.Contains(lines, l => l.Contains("| tg4 @ d600 |"));
+
+        var (badCode, _, badErr) = await CliRunner.RunAsync("bench", "--preset", "tiny", "-d", "-5", "-t", "1");
+        Assert.NotEqual(0, badCode);
+        Assert.Contains("-d", badErr);
     }
 }
