@@ -34,6 +34,44 @@ public unsafe class HeadVectorsTests
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(expectedY[i] - y[i]) <= 1e-6f * (Math.Abs(expectedY[i]) + 1), $"{i}: {y[i]} vs {expectedY[i]}");
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(12)]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(128)]
+    [InlineData(130)]
+    public void ScoresAreDotTimesScaleBitForBit(int n)
+    {
+        float[] q = RandomWeights.Vector(n, seed: 300 + n), k = RandomWeights.Vector(9 * n, seed: 400 + n);
+        var scores = new float[9];
+        fixed (float* pq = q) fixed (float* pk = k) fixed (float* ps = scores)
+            for (int count = 1; count <= 9; count++)
+            {
+                HeadVectors.Scores(pq, pk, n, count, ps, 0.125f);
+                for (int j = 0; j < count; j++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(HeadVectors.Dot(pq, pk + j * n, n) * 0.125f), BitConverter.SingleToInt32Bits(scores[j]));
+            }
+    }
+
+    [Theory]
+    [InlineData(8, 5)]
+    [InlineData(40, 3)]
+    [InlineData(128, 7)]
+    [InlineData(131, 2)]
+    public void AccumulateWeightedIsMultiplyAddRowAfterRow(int n, int count)
+    {
+        float[] v = RandomWeights.Vector(count * n, seed: 500 + n), w = RandomWeights.Vector(count, seed: 600 + n);
+        float[] o = RandomWeights.Vector(n, seed: 700 + n), expected = (float[])o.Clone();
+        fixed (float* pv = v) fixed (float* pw = w) fixed (float* po = o) fixed (float* pe = expected)
+        {
+            HeadVectors.AccumulateWeighted(po, pw, pv, n, count);
+            for (int j = 0; j < count; j++) HeadVectors.MultiplyAdd(pv + j * n, pw[j], pe, n);
+        }
+        for (int i = 0; i < n; i++)
+            Assert.True(i >= n / 8 * 8 ? Math.Abs(expected[i] - o[i]) <= 1e-5f * (Math.Abs(expected[i]) + 1) : expected[i] == o[i], $"{i}: {o[i]} vs {expected[i]}");
+    }
+
     [Fact]
     public void HalfToSingleIsExactForEveryBitPattern()
     {
