@@ -33,8 +33,7 @@ public static unsafe class HeadVectors
             }
             sum = Vector256.Sum(s0 + s1);
         }
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
+        return Tail(sum, a, b, i, n);
     }
 
     /// <summary>y[i] += s·x[i] over n values.</summary>

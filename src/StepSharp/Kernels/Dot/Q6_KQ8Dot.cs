@@ -67,14 +67,21 @@ internal static unsafe class Q6_KQ8Dot
             Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<short> bs = Vector256.Load(bsums + 16 * b);
-            Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
-            (Widen.HalfBits256(raw) * Vector256.Create(dq[b])).Store(scales);
+            RowScales4(p0, p1, p2, p3, dq[b], scales);
             acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p0, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[0]), acc0);
             acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p1, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[1]), acc1);
             acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p2, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[2]), acc2);
             acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Block512(p3, qb, bs, low4, bits45, highShift, groups0, groups4, groups8, groups12)), Vector512.Create(scales[3]), acc3);
         }
         Widen.Sums4(acc0.GetLower() + acc0.GetUpper(), acc1.GetLower() + acc1.GetUpper(), acc2.GetLower() + acc2.GetUpper(), acc3.GetLower() + acc3.GetUpper()).Store(y);
+    }
+
+    /// <summary>d·dx of four rows' super-blocks into scales[0..4): their four fp16 d converted together.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowScales4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, float* scales)
+    {
+        Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
+        (Widen.HalfBits256(raw) * Vector256.Create(dx)).Store(scales);
     }
 
     /// <summary><see cref="Avx512Rows4"/> with 256-bit vectors (see <see cref="Q4_KQ8Dot.Avx2Rows4"/>).</summary>
@@ -89,8 +96,7 @@ internal static unsafe class Q6_KQ8Dot
             Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<short> bs = Vector256.Load(bsums + 16 * b);
-            Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
-            (Widen.HalfBits256(raw) * Vector256.Create(dq[b])).Store(scales);
+            RowScales4(p0, p1, p2, p3, dq[b], scales);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p0, qb, bs)), Vector256.Create(scales[0]), acc0);
             acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p1, qb, bs)), Vector256.Create(scales[1]), acc1);
             acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block256(p2, qb, bs)), Vector256.Create(scales[2]), acc2);

@@ -98,24 +98,7 @@ internal sealed unsafe class CausalAttention : IParallelJob
         fixed (float* tp = tile)
         {
             // Scores, a tile of keys at a time: the tile is decoded once for all rows and heads of the block.
-            for (int jt = firstOfBlock; jt <= lastOfBlock; jt += TilePositions)
-            {
-                int jn = Math.Min(TilePositions, lastOfBlock - jt + 1);
-                for (int j = 0; j < jn; j++) DecodeHead(cache, cache.KeyBytes(jt + j, kvHead), tp + j * dh);
-                float* rowScores = sc;
-                for (int t = t0; t < t1; t++)
-                {
-                    int position = rows.Positions[t], first = cache.FirstVisible(position), count = position - first + 1;
-                    int lo = Math.Max(jt, first), hi = Math.Min(jt + jn - 1, position);
-                    if (lo <= hi)
-                    {
-                        float* q = _query + ((long)t * _heads + firstHead) * dh;
-                        for (int g = 0; g < group; g++)
-                            HeadVectors.Scores(q + g * dh, tp + (lo - jt) * dh, dh, hi - lo + 1, rowScores + g * count + lo - first, scale);
-                    }
-                    rowScores += group * count;
-                }
-            }
+            Sweep(values: false, rows, t0, t1, cache, kvHead, firstHead, group, firstOfBlock, lastOfBlock, sc, tp, scale);
             float* softmaxScores = sc;
             for (int t = t0; t < t1; t++)
             {
@@ -129,23 +112,40 @@ internal sealed unsafe class CausalAttention : IParallelJob
                 new Span<float>(_output + ((long)t * _heads + firstHead) * dh, group * dh).Clear();
             }
             // Weighted values, a tile at a time, positions in ascending order for every output.
-            for (int jt = firstOfBlock; jt <= lastOfBlock; jt += TilePositions)
+            Sweep(values: true, rows, t0, t1, cache, kvHead, firstHead, group, firstOfBlock, lastOfBlock, sc, tp, scale);
+        }
+    }
+
+    /// <summary>
+    /// One pass over positions first..last in tiles of <see cref="TilePositions"/>: each tile of keys (or values) is
+    /// decoded once, then every row of the block applies the part of it that row sees, for each of its heads —
+    /// scores = q·k·scale for keys, output += score·v for values.
+    /// </summary>
+    private void Sweep(bool values, StepRows rows, int t0, int t1, LayerKvCache cache, int kvHead, int firstHead, int group,
+        int firstOfBlock, int lastOfBlock, float* scores, float* tile, float scale)
+    {
+        int dh = cache.HeadDim;
+        for (int jt = firstOfBlock; jt <= lastOfBlock; jt += TilePositions)
+        {
+            int jn = Math.Min(TilePositions, lastOfBlock - jt + 1);
+            for (int j = 0; j < jn; j++) DecodeHead(cache, values ? cache.ValueBytes(jt + j, kvHead) : cache.KeyBytes(jt + j, kvHead), tile + j * dh);
+            float* rowScores = scores;
+            for (int t = t0; t < t1; t++)
             {
-                int jn = Math.Min(TilePositions, lastOfBlock - jt + 1);
-                for (int j = 0; j < jn; j++) DecodeHead(cache, cache.ValueBytes(jt + j, kvHead), tp + j * dh);
-                float* rowScores = sc;
-                for (int t = t0; t < t1; t++)
+                int position = rows.Positions[t], first = cache.FirstVisible(position), count = position - first + 1;
+                int lo = Math.Max(jt, first), hi = Math.Min(jt + jn - 1, position);
+                if (lo <= hi)
                 {
-                    int position = rows.Positions[t], first = cache.FirstVisible(position), count = position - first + 1;
-                    int lo = Math.Max(jt, first), hi = Math.Min(jt + jn - 1, position);
-                    if (lo <= hi)
+                    long head = ((long)t * _heads + firstHead) * dh;
+                    float* seen = tile + (lo - jt) * dh;
+                    for (int g = 0; g < group; g++)
                     {
-                        float* o = _output + ((long)t * _heads + firstHead) * dh;
-                        for (int g = 0; g < group; g++)
-                            HeadVectors.AccumulateWeighted(o + g * dh, rowScores + g * count + lo - first, tp + (lo - jt) * dh, dh, hi - lo + 1);
+                        float* s = rowScores + g * count + lo - first;
+                        if (values) HeadVectors.AccumulateWeighted(_output + head + g * dh, s, seen, dh, hi - lo + 1);
+                        else HeadVectors.Scores(_query + head + g * dh, seen, dh, hi - lo + 1, s, scale);
                     }
-                    rowScores += group * count;
                 }
+                rowScores += group * count;
             }
         }
     }
