@@ -31,6 +31,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "f16",
     };
 
+    public static Option<bool> NoMmap() => new("--no-mmap")
+    {
+        Description = "read the model into memory (huge pages: faster decode) instead of memory-mapping it",
+    };
+
     public static Models.Common.KvCacheType ParseCacheType(string? text) => text?.ToLowerInvariant() switch
     {
         "f16" or null => Models.Common.KvCacheType.F16,
@@ -40,9 +45,9 @@ internal static class CommonOptions
     };
 
     /// <summary>Loads the model at <paramref name="path"/>, or the built-in demo model when null.</summary>
-    public static LoadedModel Load(string? path, int threads)
+    public static LoadedModel Load(string? path, int threads, bool noMmap = false)
     {
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
-        return path is null ? DemoModel.Load(threads) : LoadedModel.Open(path, threads);
+        return path is null ? DemoModel.Load(threads) : LoadedModel.Open(path, threads, mmap: !noMmap);
     }
 }

@@ -28,14 +28,16 @@ internal static class BenchCommand
         var output = new Option<string>("-o", "--output") { Description = "md or json", DefaultValueFactory = _ => "md" };
         output.AcceptOnlyFromAmong("md", "json");
         var cacheType = CommonOptions.CacheType();
-        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, depth, threads, reps, output, cacheType };
+        var noMmap = CommonOptions.NoMmap();
+        var command = new Command("bench", "measure prompt processing and generation speed") { model, preset, type, prompt, gen, depth, threads, reps, output, cacheType, noMmap };
         command.SetAction((parse, _) => CliErrors.Guard(() =>
         {
             int[] ps = CommaSeparatedInts.Parse(parse.GetValue(prompt)!, "-p"), ns = CommaSeparatedInts.Parse(parse.GetValue(gen)!, "-n"),
                 ts = CommaSeparatedInts.Parse(parse.GetValue(threads)!, "-t"), ds = CommaSeparatedInts.Parse(parse.GetValue(depth)!, "-d");
             if (ds.Any(d => d < 0)) throw new ArgumentException("-d: depths must not be negative");
             if (ts.Any(t => t < 1)) throw new ArgumentException("-t: thread counts must be at least 1");
-            using var file = Open(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(type)!);
+            bool mmap = !parse.GetValue(noMmap) && parse.GetValue(model) is not null; // presets are built in memory
+            using var file = Open(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(type)!, mmap);
             long active = ModelBenchmark.ActiveBytesPerToken(file);
             var rows = new List<BenchmarkRow>();
             var probes = new Dictionary<int, double>();
@@ -49,16 +51,16 @@ internal static class BenchCommand
                     foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv, d));
                 }
             }
-            if (parse.GetValue(output) == "json") WriteJson(rows, active, probes);
-            else WriteMarkdown(rows, active, probes);
+            if (parse.GetValue(output) == "json") WriteJson(rows, active, probes, mmap);
+            else WriteMarkdown(rows, active, probes, mmap);
             return Task.FromResult(0);
         }));
         return command;
     }
 
-    private static GgufFile Open(string? path, string preset, string type)
+    private static GgufFile Open(string? path, string preset, string type, bool mmap)
     {
-        if (path is not null) return GgufFile.Open(path);
+        if (path is not null) return mmap ? GgufFile.Open(path) : GgufFile.Load(path);
         if (!Enum.TryParse(type, ignoreCase: true, out GgmlType weightType) || !Quantize.Supports(weightType))
             throw new ArgumentException($"--type '{type}' is not a type we can write");
         var shape = Step35ModelShape.Preset(preset);
@@ -66,14 +68,14 @@ internal static class BenchCommand
         return GgufFile.FromBytes(Step35RandomModel.Build(shape, 1234, weightType).ToArray(), $"{shape.Name}-{weightType}");
     }
 
-    private static void WriteMarkdown(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes)
+    private static void WriteMarkdown(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes, bool mmap)
     {
         Console.WriteLine("| model | size | params | threads | test | t/s |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in rows)
             Console.WriteLine($"| {r.ModelType} | {r.ModelSize / 1048576.0:F1} MiB | {r.ModelParameters / 1e6:F1} M | {r.Threads} | {r.Test} | {r.AvgTokensPerSecond:F2} ± {r.StdDevTokensPerSecond:F2} |");
         Console.WriteLine();
-        Console.WriteLine($"active weights per generated token: {active / 1048576.0:F1} MiB");
+        Console.WriteLine($"active weights per generated token: {active / 1048576.0:F1} MiB ({(mmap ? "memory-mapped; --no-mmap reads them into huge pages" : "read into memory")})");
         foreach (var (t, gbs) in probes)
         {
             double bound = gbs * 1e9 / active;
@@ -83,7 +85,7 @@ internal static class BenchCommand
         }
     }
 
-    private static void WriteJson(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes)
+    private static void WriteJson(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes, bool mmap)
     {
         var buffer = new MemoryStream();
         using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true });
@@ -99,6 +101,7 @@ internal static class BenchCommand
             json.WriteNumber("n_prompt", r.NPrompt);
             json.WriteNumber("n_gen", r.NGen);
             json.WriteNumber("n_depth", r.Depth);
+            json.WriteBoolean("use_mmap", mmap);
             json.WriteNumber("avg_ts", r.AvgTokensPerSecond);
             json.WriteNumber("stddev_ts", r.StdDevTokensPerSecond);
             json.WriteStartArray("samples_ts");

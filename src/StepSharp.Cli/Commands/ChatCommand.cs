@@ -20,12 +20,13 @@ internal static class ChatCommand
         var system = new Option<string?>("--system") { Description = "system prompt" };
         var sampler = new SamplingCliOptions(2048, "most tokens per reply (reasoning included)");
         var threads = CommonOptions.Threads();
+        var noMmap = CommonOptions.NoMmap();
         var ctx = CommonOptions.Context();
         var raw = new Option<bool>("--raw") { Description = "show the model's text as generated, without splitting reasoning and tool calls" };
 
         var command = new Command("chat", "chat with a model in the terminal (/reset, /system TEXT, /exit)")
         {
-            model, chatTemplate, jsonTools, system, threads, ctx, raw,
+            model, chatTemplate, jsonTools, system, threads, noMmap, ctx, raw,
         };
         sampler.AddTo(command);
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
@@ -40,7 +41,7 @@ internal static class ChatCommand
                 templateSource = File.ReadAllText(templateFile.FullName);
             }
 
-            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
+            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads), parse.GetValue(noMmap));
             Console.Error.WriteLine($"model: {loaded.Description} ({loaded.Model.Architecture}), {loaded.Pool.ThreadCount} threads");
             var formatter = ChatPromptFormatter.ForModel(loaded, templateSource);
             using var engine = new SerialCompletionEngine(loaded, parse.GetValue(ctx), script: script);

@@ -12,6 +12,7 @@ internal static class GenerateCommand
         var prompt = new Option<string>("--prompt", "-p") { Description = "prompt text", DefaultValueFactory = _ => "Once upon a time" };
         var sampler = new SamplingCliOptions(128, "tokens to generate");
         var threads = CommonOptions.Threads();
+        var noMmap = CommonOptions.NoMmap();
         var ctx = CommonOptions.Context();
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating past end-of-generation tokens" };
         var cacheType = CommonOptions.CacheType();
@@ -19,7 +20,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "generate text from a prompt")
         {
-            model, prompt, threads, ctx, ignoreEos, cacheType, draftMtp,
+            model, prompt, threads, noMmap, ctx, ignoreEos, cacheType, draftMtp,
         };
         sampler.AddTo(command);
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
@@ -27,7 +28,7 @@ internal static class GenerateCommand
             int n = sampler.ReadMaxTokens(parse, 0);
             var sampling = sampler.ReadSampling(parse);
             var errors = StderrConsole.Instance;
-            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
+            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads), parse.GetValue(noMmap));
             Console.Error.WriteLine($"model: {loaded.Description} ({loaded.Model.Architecture}, {loaded.Model.VocabSize} tokens), {loaded.Pool.ThreadCount} threads");
             using var generator = new TextGenerator(loaded, parse.GetValue(ctx), cacheType: CommonOptions.ParseCacheType(parse.GetValue(cacheType)));
             var options = new GenerationOptions { MaxTokens = n, Sampling = sampling, IgnoreEndOfGeneration = parse.GetValue(ignoreEos) };

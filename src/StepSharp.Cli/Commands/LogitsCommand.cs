@@ -18,13 +18,14 @@ internal static class LogitsCommand
         var mode = new Option<string>("--mode") { Description = "batch: the whole sequence in one prefill; seq: one token at a time", DefaultValueFactory = _ => "batch" };
         mode.AcceptOnlyFromAmong("batch", "seq");
         var threads = CommonOptions.Threads();
+        var noMmap = CommonOptions.NoMmap();
         var dump = new Option<string?>("--dump") { Description = "also write every named intermediate (llama.cpp names, e.g. attn_norm-3) to this JSON file as {name: {ne, data}}" };
 
-        var command = new Command("logits", "write the logits of every position of a token sequence to JSON") { model, tokens, output, mode, threads, dump };
+        var command = new Command("logits", "write the logits of every position of a token sequence to JSON") { model, tokens, output, mode, threads, noMmap, dump };
         command.SetAction((parse, cancellation) => CliErrors.Guard(() =>
         {
             int[] ids = CommaSeparatedInts.Parse(parse.GetValue(tokens)!, "--tokens", "a token id");
-            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads));
+            using var loaded = CommonOptions.Load(parse.GetValue(model), parse.GetValue(threads), parse.GetValue(noMmap));
             var m = loaded.Model;
             int V = m.VocabSize;
             var logits = new float[ids.Length * V];

@@ -17,11 +17,12 @@ internal static class ServeCommand
         var queue = new Option<int>("--queue") { Description = "requests that may wait for a slot; more are refused with 503", DefaultValueFactory = _ => 64 };
         var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on every route but /health" };
         var threads = CommonOptions.Threads();
+        var noMmap = CommonOptions.NoMmap();
         var name = new Option<string?>("--model-name") { Description = "model id reported by /v1/models (default: the file name)" };
 
         var command = new Command("serve", "serve an OpenAI-compatible HTTP API (chat/completions, completions, models, metrics)")
         {
-            model, host, port, ctx, parallel, queue, apiKey, threads, name,
+            model, host, port, ctx, parallel, queue, apiKey, threads, noMmap, name,
         };
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
@@ -44,7 +45,7 @@ internal static class ServeCommand
             if (path is not null && !File.Exists(path)) throw new FileNotFoundException($"model file '{path}' does not exist", path);
             await using var server = StepSharpServer.Create(options, () =>
             {
-                var loaded = CommonOptions.Load(path, threadCount);
+                var loaded = CommonOptions.Load(path, threadCount, parse.GetValue(noMmap));
                 try
                 {
                     return new ServedModel(new BatchingCompletionEngine(loaded, batching), options.ModelId);

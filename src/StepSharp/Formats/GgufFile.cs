@@ -17,12 +17,14 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly MemoryMappedViewAccessor? _view;
     private bool _pointerAcquired;
     private GCHandle _pin;
+    private readonly LargePageBuffer? _memory;
     private byte* _base;
     private readonly Dictionary<string, int> _tensorIndex;
     private readonly GgufTensorInfo[] _tensors;
 
-    private GgufFile(string path, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, GCHandle pin, byte* data, bool pointerAcquired)
+    private GgufFile(string path, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, GCHandle pin, byte* data, bool pointerAcquired, LargePageBuffer? memory = null)
     {
+        _memory = memory;
         Path = path;
         FileLength = length;
         _mapping = mapping;
@@ -80,6 +82,38 @@ public sealed unsafe class GgufFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads <paramref name="path"/> into memory (llama.cpp's <c>--no-mmap</c>) instead of mapping it, into a
+    /// <see cref="LargePageBuffer"/>: transparent huge pages make decode, which streams every weight each token,
+    /// ~10 % faster on one thread than over the 4 KB pages of a file mapping. Costs the read at load time and
+    /// memory of the file's size that the page cache cannot share.
+    /// </summary>
+    /// <exception cref="GgufFormatException">The file is not a valid GGUF file.</exception>
+    public static GgufFile Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        long length = RandomAccess.GetLength(handle);
+        if (length < HeaderBytes)
+            throw new GgufFormatException(path, $"truncated: the file is {length} bytes, shorter than the {HeaderBytes}-byte GGUF header", 0);
+        var memory = new LargePageBuffer(length);
+        try
+        {
+            for (long offset = 0; offset < length;)
+            {
+                int read = RandomAccess.Read(handle, new Span<byte>(memory.Data + offset, (int)Math.Min(1L << 30, length - offset)), offset);
+                if (read == 0) throw new GgufFormatException(path, $"the file ended at byte {offset} while reading its {length} bytes", offset);
+                offset += read;
+            }
+            return new GgufFile(path, length, null, null, default, memory.Data, pointerAcquired: false, memory);
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Parses an in-memory GGUF image (pinned until Dispose); used for built-in models and tests.</summary>
     public static GgufFile FromBytes(byte[] bytes, string displayName)
     {
@@ -131,6 +165,7 @@ public sealed unsafe class GgufFile : IDisposable
         _mapping?.Dispose();
         if (_pin.IsAllocated)
             _pin.Free();
+        _memory?.Dispose();
         _base = null;
     }
 

@@ -24,11 +24,14 @@ public sealed class LoadedModel : IDisposable
     /// <summary>What was loaded, for logs and banners.</summary>
     public string Description { get; }
 
-    /// <summary>Opens a GGUF file (memory-mapped) and builds its model and tokenizer.</summary>
-    public static LoadedModel Open(string path, int threads)
+    /// <summary>
+    /// Opens a GGUF file, memory-mapped (<paramref name="mmap"/>) or read into huge-page memory
+    /// (<see cref="GgufFile.Load"/>), and builds its model and tokenizer.
+    /// </summary>
+    public static LoadedModel Open(string path, int threads, bool mmap = true)
     {
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"model file '{path}' does not exist", path);
-        return FromFile(GgufFile.Open(path), threads, System.IO.Path.GetFileName(path));
+        return FromFile(mmap ? GgufFile.Open(path) : GgufFile.Load(path), threads, System.IO.Path.GetFileName(path));
     }
 
     /// <summary>Builds the model and tokenizer over an already open file; the result owns the file.</summary>

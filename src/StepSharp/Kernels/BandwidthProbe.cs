@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using StepSharp.Tensors;
 
 namespace StepSharp.Kernels;
 
@@ -19,7 +20,10 @@ public static unsafe class BandwidthProbe
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), budget, "the budget must be positive");
-        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        // The same kind of memory as weights read into memory (huge pages where the OS grants them), so the bound
+        // is what the best placement of the weights allows.
+        using var memory = Environment.GetEnvironmentVariable("HACK_SMALLPROBE") is null ? new LargePageBuffer(BufferBytes) : null;
+        byte* buffer = memory is not null ? memory.Data : (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
         try
         {
             // Touch every page first so the measurement does not include page faults.
@@ -66,7 +70,7 @@ public static unsafe class BandwidthProbe
         }
         finally
         {
-            NativeMemory.AlignedFree(buffer);
+            if (memory is null) NativeMemory.AlignedFree(buffer);
         }
     }
 

@@ -48,6 +48,38 @@ public class ModelToolCommandTests
             Assert.True(r.GetProperty("model_size").GetInt64() > 0);
             Assert.True(r.GetProperty("bandwidth_bound_ts").GetDouble() > 0);
             Assert.Equal(0, r.GetProperty("n_depth").GetInt32());
+            Assert.False(r.GetProperty("use_mmap").GetBoolean()); // a preset model is built in memory
+        }
+    }
+
+    [Fact]
+    public async Task NoMmapReadsTheFileIntoMemoryWithTheSameResults()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-nommap-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            var made = await CliRunner.RunAsync("make-model", "--preset", "tiny", "--type", "Q8_0", "--output", path, "--seed", "7");
+            Assert.True(made.ExitCode == 0, made.Stderr);
+            string[] generate = ["generate", "--model", path, "--prompt", "ab", "--max-tokens", "12", "--temperature", "0", "--threads", "1"];
+            var mapped = await CliRunner.RunAsync(generate);
+            var read = await CliRunner.RunAsync([.. generate, "--no-mmap"]);
+            Assert.True(mapped.ExitCode == 0, mapped.Stderr);
+            Assert.True(read.ExitCode == 0, read.Stderr);
+            Assert.False(string.IsNullOrWhiteSpace(mapped.Stdout));
+            Assert.Equal(mapped.Stdout, read.Stdout);
+
+            foreach (bool noMmap in new[] { false, true })
+            {
+                string[] bench = ["bench", "-m", path, "-p", "0", "-n", "4", "-t", "1", "-r", "1", "-o", "json"];
+                var (code, stdout, stderr) = await CliRunner.RunAsync(noMmap ? [.. bench, "--no-mmap"] : bench);
+                Assert.True(code == 0, stderr);
+                var row = Assert.Single(JsonDocument.Parse(stdout).RootElement.EnumerateArray());
+                Assert.Equal(!noMmap, row.GetProperty("use_mmap").GetBoolean());
+            }
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 

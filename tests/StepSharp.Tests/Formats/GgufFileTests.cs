@@ -194,6 +194,46 @@ public class GgufFileTests
     }
 
     [Fact]
+    public void LoadReadsTheSameBytesAsOpenMaps()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-{Guid.NewGuid():N}.gguf");
+        File.WriteAllBytes(path, SpecExampleFile());
+        try
+        {
+            using var mapped = GgufFile.Open(path);
+            using var read = GgufFile.Load(path);
+            Assert.Equal(mapped.Tensors.Select(t => t.Name), read.Tensors.Select(t => t.Name));
+            Assert.Equal(mapped.Metadata.Keys, read.Metadata.Keys);
+            foreach (var t in mapped.Tensors)
+                Assert.Equal(mapped.GetTensor(t.Name).ToFloatArray(), read.GetTensor(t.Name).ToFloatArray());
+            Assert.Equal([1f, 2, 3, 4, 5, 6], read.GetTensor("t").ToFloatArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void LoadOfATruncatedFileFailsNamingTheFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"stepsharp-{Guid.NewGuid():N}.gguf");
+        File.WriteAllBytes(path, SpecExampleFile()[..200]); // header intact, data cut off
+        try
+        {
+            var e = Assert.Throws<GgufFormatException>(() => GgufFile.Load(path));
+            Assert.Contains(path, e.Message);
+            File.WriteAllBytes(path, new byte[10]);
+            e = Assert.Throws<GgufFormatException>(() => GgufFile.Load(path));
+            Assert.Contains("truncated", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void OpensA120GigabyteFileInWellUnderASecond()
     {
         // 900 Q4_K tensors of [8192, 28672] (132 MB each, 119 GB in all) and a 128k-token vocabulary, in a

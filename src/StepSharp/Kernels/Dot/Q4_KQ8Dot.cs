@@ -98,42 +98,86 @@ internal static unsafe class Q4_KQ8Dot
     /// <summary>
     /// <see cref="Avx2"/> for four rows <paramref name="rowBytes"/> apart, results to y[0..4). Decode rows are
     /// short (the mini model's expert down-projection has one super-block a row, Step 3.5 Flash's five), so the
-    /// fixed costs of a row — scale conversions, the final horizontal sum, the call — weigh as much as its
-    /// products; four rows share them (one conversion of their four d/dmin pairs, one transposed reduction).
-    /// Used on the AVX-512 tier too: Zen 4 executes 512-bit integer ops as two halves, and a 512-bit form
-    /// (measured 15.5–16.6 GB/s in cache against 16.0–18.9 for this one) needs lane inserts and variable shifts.
+    /// fixed costs of a row — scale unpacking and conversions, the mins term, the final horizontal sum — weigh as
+    /// much as its products. Four rows share them: their 16-byte headers (d, dmin, 12 bytes of 6-bit scales) are
+    /// transposed so one set of 128-bit operations unpacks the scales and mins of all four (instead of ~20 scalar
+    /// operations a row), and the mins term of the four rows is one pair of vpmaddwd against the activations'
+    /// 32-value sums. Used on the AVX-512 tier too: Zen 4 executes 512-bit integer ops as two halves, and a 512-bit
+    /// form (measured 15.5–16.6 GB/s in cache against 16.0–18.9 for the 256-bit one) needs lane inserts and variable shifts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
-        float* scales = stackalloc float[8];
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        Vector256<float> mins0 = acc0, mins1 = acc0, mins2 = acc0, mins3 = acc0;
+        float* scales = stackalloc float[8];    // d·dx, dmin·dx of rows 0..3, interleaved
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
+            PrefetchNextRows(row, rowBytes, b * BlockBytes);
             sbyte* qb = q + b * BlockValues;
-            short* bs = bsums + 16 * b;
-            Vector128<uint> raw = Vector128.Create(*(uint*)p0, *(uint*)p1, *(uint*)p2, *(uint*)p3);
-            (Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(raw.AsUInt16()).AsUInt32()) * Vector256.Create(dq[b])).Store(scales);
-            acc0 = Row256(p0, qb, bs, scales[0], scales[1], ref mins0, acc0);
-            acc1 = Row256(p1, qb, bs, scales[2], scales[3], ref mins1, acc1);
-            acc2 = Row256(p2, qb, bs, scales[4], scales[5], ref mins2, acc2);
-            acc3 = Row256(p3, qb, bs, scales[6], scales[7], ref mins3, acc3);
+            var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = Headers4(p0, p1, p2, p3);
+            Vector256<float> rowScales = Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(dAndMin.AsUInt16()).AsUInt32()) * Vector256.Create(dq[b]);
+            rowScales.Store(scales);
+            // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
+            Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums + 16 * b), Vector256.Create((short)1));
+            Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact
+            Vector256<int> m = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsLo.AsByte()), Avx2Ops.Permute4x64(packed, 0x00).AsInt16())
+                             + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHi.AsByte()), Avx2Ops.Permute4x64(packed, 0xAA).AsInt16());
+            mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Avx.DuplicateOddIndexed(rowScales), mins);
+            // Each row's 8 scale bytes broadcast to every 64-bit lane, as vpshufb (in-lane) wants them.
+            Vector256<ulong> rowScaleBytes = Vector256.Create(Sse2.UnpackLow(scalesLo, scalesHi), Sse2.UnpackHigh(scalesLo, scalesHi)).AsUInt64();
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte())), Vector256.Create(scales[0]), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte())), Vector256.Create(scales[2]), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte())), Vector256.Create(scales[4]), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte())), Vector256.Create(scales[6]), acc3);
         }
-        Widen.Sums4(acc0 - mins0, acc1 - mins1, acc2 - mins2, acc3 - mins3).Store(y);
+        // mins lanes (2r, 2r+1) → row r: the in-lane pair sums are in 64-bit lanes 0 and 2.
+        Vector256<float> minPairs = Avx.HorizontalAdd(mins, mins);
+        Vector128<float> rowMins = Avx2Ops.Permute4x64(minPairs.AsDouble(), 0b_00_00_10_00).GetLower().AsSingle();
+        (Widen.Sums4(acc0, acc1, acc2, acc3) - rowMins).Store(y);
     }
 
-    /// <summary>One row's super-block at <paramref name="p"/> with 256-bit vectors: acc + (d·dx)·I, and mins += (dmin·dx)·M.</summary>
+    /// <summary>
+    /// The 16-byte headers of four super-blocks transposed: d|dmin (fp16 pairs) of rows 0..3, and the rows' scale
+    /// and min bytes for sub-blocks 0–3 and 4–7 (spec gguf-format.md §3.2 "Q4_K", the bit operations of
+    /// <see cref="Widen.KScalesPacked"/> applied to four rows at once), each a 4-byte group per row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Row256(byte* p, sbyte* qb, short* bsums, float dScale, float minScale, ref Vector256<float> mins, Vector256<float> acc)
+    private static (Vector128<uint> DAndMin, Vector128<uint> ScalesLo, Vector128<uint> MinsLo, Vector128<uint> ScalesHi, Vector128<uint> MinsHi) Headers4(byte* p0, byte* p1, byte* p2, byte* p3)
     {
-        var (scalesPacked, minsPacked) = Widen.KScalesPacked(p + 4);
-        Vector256<byte> sc = Vector256.Create(scalesPacked).AsByte();
-        Vector256<int> isum = (Chunk32(p, qb, sc, 0) + Chunk32(p, qb, sc, 1)) + (Chunk32(p, qb, sc, 2) + Chunk32(p, qb, sc, 3));
-        mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(MinsTimesBsums(minsPacked, bsums)), Vector256.Create(minScale), mins);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(dScale), acc);
+        Vector128<uint> h0 = Vector128.Load((uint*)p0), h1 = Vector128.Load((uint*)p1), h2 = Vector128.Load((uint*)p2), h3 = Vector128.Load((uint*)p3);
+        Vector128<ulong> t0 = Sse2.UnpackLow(h0, h1).AsUInt64(), t1 = Sse2.UnpackLow(h2, h3).AsUInt64();
+        Vector128<ulong> t2 = Sse2.UnpackHigh(h0, h1).AsUInt64(), t3 = Sse2.UnpackHigh(h2, h3).AsUInt64();
+        Vector128<uint> dAndMin = Sse2.UnpackLow(t0, t1).AsUInt32(), a = Sse2.UnpackHigh(t0, t1).AsUInt32();
+        Vector128<uint> b = Sse2.UnpackLow(t2, t3).AsUInt32(), c = Sse2.UnpackHigh(t2, t3).AsUInt32();
+        Vector128<uint> six = Vector128.Create(0x3f3f3f3fu), four = Vector128.Create(0x0f0f0f0fu), two = Vector128.Create(0x03030303u);
+        return (dAndMin,
+                a & six,
+                b & six,
+                (c & four) | (((a >> 6) & two) << 4),
+                ((c >> 4) & four) | (((b >> 6) & two) << 4));
+    }
+
+    /// <summary>I = Σ_j sc_j·Σ_{i∈j} n_i·q_i of one row's super-block as 8 int32 lanes, with its 8 scale bytes in every 64-bit lane of <paramref name="sc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc) =>
+        (Chunk32(p, qb, sc, 0) + Chunk32(p, qb, sc, 1)) + (Chunk32(p, qb, sc, 2) + Chunk32(p, qb, sc, 3));
+
+    /// <summary>Prefetches the next four rows' super-block that is 4 blocks ahead in the four-row stream (see <see cref="Widen.PrefetchNextRows(byte*, long, int)"/>), unrolled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextRows(byte* firstRow, long rowBytes, int offset)
+    {
+        // 4 × 144 = 576 bytes: nine cache lines.
+        byte* next = firstRow + 4 * rowBytes + 4L * offset;
+        Sse.Prefetch0(next);
+        Sse.Prefetch0(next + 64);
+        Sse.Prefetch0(next + 128);
+        Sse.Prefetch0(next + 192);
+        Sse.Prefetch0(next + 256);
+        Sse.Prefetch0(next + 320);
+        Sse.Prefetch0(next + 384);
+        Sse.Prefetch0(next + 448);
+        Sse.Prefetch0(next + 512);
     }
 
     /// <summary>sc_2c·Σ n·q over sub-block 2c plus sc_2c+1·Σ n·q over sub-block 2c+1 (32 packed bytes), as 8 int32 lanes.</summary>
