@@ -71,6 +71,16 @@ public class RowDotTests
                         for (int j = 0; j < 8; j++)
                             Assert.Equal(BitConverter.SingleToUInt32Bits(Widen.Half((byte*)(h + i + j))), BitConverter.SingleToUInt32Bits(v[j]));
                     }
+                    // The strided form the Q8_0/Q4_0/Q5_0 kernels use: the scales of 8 blocks of 34 bytes (Q8_0's), every pattern.
+                    var blocks = new ushort[65536 * 17];
+                    for (int i = 0; i < 65536; i++) blocks[17 * i] = (ushort)i;
+                    fixed (ushort* b = blocks)
+                        for (int i = 0; i < 65536; i += 8)
+                        {
+                            var v = Widen.BlockScales8((byte*)(b + 17 * i), 34);
+                            for (int j = 0; j < 8; j++)
+                                Assert.Equal(BitConverter.SingleToUInt32Bits(Widen.Half((byte*)(h + i + j))), BitConverter.SingleToUInt32Bits(v[j]));
+                        }
                 }
             }
         }
