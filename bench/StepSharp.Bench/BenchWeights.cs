@@ -18,7 +18,9 @@ public sealed unsafe class BenchWeights : IDisposable
         Copies = copies;
         long rowBytes = GgmlTypeInfo.RowBytes(type, inputs);
         long bytes = rowBytes * rows * copies;
-        Data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        // Huge pages, as the engine's --no-mmap weights and the bandwidth probe: 4 KB pages add a TLB miss per page.
+        _buffer = new LargePageBuffer(bytes);
+        Data = _buffer.Data;
         var rng = new Random(seed);
         var span = new Span<byte>(Data, checked((int)Math.Min(bytes, int.MaxValue)));
         if (bytes > int.MaxValue) throw new ArgumentException("benchmark tensors must stay below 2 GB");
@@ -64,5 +66,7 @@ public sealed unsafe class BenchWeights : IDisposable
         return v;
     }
 
-    public void Dispose() => NativeMemory.AlignedFree(Data);
+    private readonly LargePageBuffer _buffer;
+
+    public void Dispose() => _buffer.Dispose();
 }

@@ -29,12 +29,14 @@ public static unsafe class QuickBench
         foreach (var type in args.Contains("decode") ? new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 } : [])
         {
             int copies = type is GgmlType.F32 ? 1 : type is GgmlType.F16 or GgmlType.BF16 ? 2 : 4;
-            using var w = new BenchWeights(type, 4096, 11264, copies);
-            float[] x = BenchWeights.RandomVector(11264, 2);
+            // `quick decode [INPUTS]`: the row length decides how far ahead the kernels prefetch.
+            int inputs = args.Length > 2 && int.TryParse(args[2], out int k) ? k : 11264;
+            using var w = new BenchWeights(type, 4096, inputs, copies * 11264 / inputs);
+            float[] x = BenchWeights.RandomVector(inputs, 2);
             float[] y = new float[4096];
-            double fused = Time(() => { }, c => MatMul.Compute(pool, w.View, (long)(c % copies) * w.Rows, w.Rows, x, 1, y));
-            double old = Time(() => { }, c => DequantizingMatMul.Compute(pool, w.View, (long)(c % copies) * w.Rows, w.Rows, x, 1, y));
-            Console.WriteLine($"decode {type,-5} 4096x11264: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s");
+            double fused = Time(() => { }, c => MatMul.Compute(pool, w.View, (long)(c % w.Copies) * w.Rows, w.Rows, x, 1, y));
+            double old = Time(() => { }, c => DequantizingMatMul.Compute(pool, w.View, (long)(c % w.Copies) * w.Rows, w.Rows, x, 1, y));
+            Console.WriteLine($"decode {type,-5} 4096x{inputs}: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s");
         }
         using var single = new KernelThreadPool(1);
         foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 })

@@ -163,12 +163,25 @@ internal static unsafe class Q4_KQ8Dot
     private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc) =>
         (Chunk32(p, qb, sc, 0) + Chunk32(p, qb, sc, 1)) + (Chunk32(p, qb, sc, 2) + Chunk32(p, qb, sc, 3));
 
-    /// <summary>Prefetches the next four rows' super-block that is 4 blocks ahead in the four-row stream (see <see cref="Widen.PrefetchNextRows(byte*, long, int)"/>), unrolled.</summary>
+    /// <summary>Prefetches the next four rows' super-block that is 4 blocks ahead in the four-row stream (see <see cref="Widen.PrefetchNextRows(byte*, long, int)"/>), unrolled; into L2 for long rows (<see cref="Widen.PrefetchesToL2"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchNextRows(byte* firstRow, long rowBytes, int offset)
     {
         // 4 × 144 = 576 bytes: nine cache lines.
         byte* next = firstRow + 4 * rowBytes + 4L * offset;
+        if (Widen.PrefetchesToL2(rowBytes))
+        {
+            Sse.Prefetch1(next);
+            Sse.Prefetch1(next + 64);
+            Sse.Prefetch1(next + 128);
+            Sse.Prefetch1(next + 192);
+            Sse.Prefetch1(next + 256);
+            Sse.Prefetch1(next + 320);
+            Sse.Prefetch1(next + 384);
+            Sse.Prefetch1(next + 448);
+            Sse.Prefetch1(next + 512);
+            return;
+        }
         Sse.Prefetch0(next);
         Sse.Prefetch0(next + 64);
         Sse.Prefetch0(next + 128);

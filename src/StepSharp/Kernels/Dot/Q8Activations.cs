@@ -131,10 +131,11 @@ internal static unsafe class Q8Activations
             (Widen.BlockScales8(p2, BlockBytes) * dx).Store(scales + 16);
             (Widen.BlockScales8(p3, BlockBytes) * dx).Store(scales + 24);
             byte* prefetch = r0 + 4 * rowBytes + 4L * b * BlockBytes;
+            bool toL2 = Widen.PrefetchesToL2(rowBytes);
             for (int k = 0; k < 8; k++, p0 += BlockBytes, p1 += BlockBytes, p2 += BlockBytes, p3 += BlockBytes, qb += BlockValues, prefetch += 4 * BlockBytes)
             {
                 Vector256<sbyte> x = Vector256.Load(qb);
-                Widen.PrefetchLines3(prefetch);
+                Widen.PrefetchLines3(prefetch, toL2);
                 acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[k]), BlockSums(p0, x), acc0);
                 acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[8 + k]), BlockSums(p1, x), acc1);
                 acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[16 + k]), BlockSums(p2, x), acc2);
