@@ -58,6 +58,7 @@ public static unsafe class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         {
+            job.SegmentCount = 0;
             job.Type = weights.Type;
             job.Isa = isa;
             job.Base = weights.Data + rowStart * weights.RowByteLength;
@@ -75,10 +76,7 @@ public static unsafe class MatMul
             }
             else
             {
-                // A few chunks per thread so a thread slowed by a neighbour does not hold up the others.
-                int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, pool.ThreadCount * 8));
-                // A multiple of 4: the int8 Q8_0 kernel takes rows four at a time.
-                job.RowsPerChunk = ((rows + chunks - 1) / chunks + 3) & ~3;
+                job.RowsPerChunk = DecodeRowsPerChunk(rows, pool.ThreadCount);
             }
             job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K) && ActivationQuantization.AppliesTo(job.Tiled);
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
@@ -106,6 +104,87 @@ public static unsafe class MatMul
     }
 
     /// <summary>
+    /// y_i = x · W_iᵀ for two to four whole weight matrices that read the same input (attention's query, key, value
+    /// and head-gate projections; an FFN's gate and up), results equal to separate <see cref="Compute(KernelThreadPool, in TensorView, long, int, ReadOnlySpan{float}, int, Span{float})"/>
+    /// calls. When all of them take int8 decode activations of one kind (Q8_0 blocks, or Q8_K for the K-quants), the
+    /// input is quantized once and their rows are shared out in one fork/join: a decode step's key, value and gate
+    /// matrices are small enough (the mini model's 9–215 KB) that a fork/join each cost as much as their rows.
+    /// Otherwise (prefill, float activations, mixed kinds) the matrices run one after another.
+    /// </summary>
+    public static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1) =>
+        ComputeSameInput(pool, x, n, 2, w0, y0, w1, y1, default, default, default, default);
+
+    /// <inheritdoc cref="ComputeSameInput(KernelThreadPool, ReadOnlySpan{float}, int, in TensorView, Span{float}, in TensorView, Span{float})"/>
+    public static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2) =>
+        ComputeSameInput(pool, x, n, 3, w0, y0, w1, y1, w2, y2, default, default);
+
+    /// <inheritdoc cref="ComputeSameInput(KernelThreadPool, ReadOnlySpan{float}, int, in TensorView, Span{float}, in TensorView, Span{float})"/>
+    public static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3) =>
+        ComputeSameInput(pool, x, n, 4, w0, y0, w1, y1, w2, y2, w3, y3);
+
+    private static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, int count,
+        in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3)
+    {
+        Isa isa = KernelIsa.Current;
+        bool shared = n > 0 && !(MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa)) && ActivationQuantization.AppliesTo(tiled: false)
+            && SharesDecodeActivations(w0, w0) && SharesDecodeActivations(w0, w1)
+            && (count < 3 || SharesDecodeActivations(w0, w2)) && (count < 4 || SharesDecodeActivations(w0, w3));
+        if (!shared)
+        {
+            Compute(pool, w0, 0, (int)w0.RowCount, x, n, y0);
+            Compute(pool, w1, 0, (int)w1.RowCount, x, n, y1);
+            if (count > 2) Compute(pool, w2, 0, (int)w2.RowCount, x, n, y2);
+            if (count > 3) Compute(pool, w3, 0, (int)w3.RowCount, x, n, y3);
+            return;
+        }
+        long inputs = w0.Ne0;
+        if (x.Length < n * inputs) throw new ArgumentException($"input holds {x.Length} values, {n}×{inputs} needed for '{w0.Name}'");
+        var job = t_job ??= new MatMulJob();
+        fixed (float* px = x)
+        fixed (float* p0 = y0) fixed (float* p1 = y1) fixed (float* p2 = y2) fixed (float* p3 = y3)
+        {
+            job.Isa = isa;
+            job.Type = w0.Type;
+            job.Inputs = (int)inputs;
+            job.X = px;
+            job.N = n;
+            job.Tiled = false;
+            job.QuantizedActivations = true;
+            job.GroupsPerToken = 0;
+            job.SegmentCount = 0;
+            int chunks = 0;
+            chunks = job.AddSegment(w0, p0, y0.Length, n, pool.ThreadCount, chunks);
+            chunks = job.AddSegment(w1, p1, y1.Length, n, pool.ThreadCount, chunks);
+            if (count > 2) chunks = job.AddSegment(w2, p2, y2.Length, n, pool.ThreadCount, chunks);
+            if (count > 3) chunks = job.AddSegment(w3, p3, y3.Length, n, pool.ThreadCount, chunks);
+            fixed (sbyte* pq = job.Quantize(n))
+            fixed (float* pd = job.Scales)
+            fixed (short* pb = job.BlockSums)
+            {
+                job.Qx = pq;
+                job.Dx = pd;
+                job.Bsums = pb;
+                pool.Run(job, chunks);
+                job.Qx = null;
+                job.Dx = null;
+                job.Bsums = null;
+            }
+            job.SegmentCount = 0;
+            job.X = null;
+        }
+    }
+
+    /// <summary>True when <paramref name="b"/> can share <paramref name="a"/>'s int8 decode activations: a fused kernel, the same row length and the same activation blocks.</summary>
+    private static bool SharesDecodeActivations(in TensorView a, in TensorView b) =>
+        b.Ne0 == a.Ne0 && Kernels.RowDot.Supports(b.Type) && b.RowCount > 0
+        && (a.Type, b.Type) switch
+        {
+            (GgmlType.Q8_0, GgmlType.Q8_0) => true,
+            (GgmlType.Q4_K or GgmlType.Q6_K, GgmlType.Q4_K or GgmlType.Q6_K) => true,
+            _ => false,
+        };
+
+    /// <summary>
     /// dot(weight row <paramref name="row"/>, x) for one row (routers, tests): the fused kernel of
     /// <see cref="Kernels.RowDot"/>, or dequantize-then-dot for types without one.
     /// </summary>
@@ -118,6 +197,13 @@ public static unsafe class MatMul
             return System.Numerics.Tensors.TensorPrimitives.Dot(scratch, x);
         }
         return Kernels.RowDot.Compute(weights.Type, weights.Row(row), x);
+    }
+
+    /// <summary>Rows per work item of a decode matmul: a few chunks per thread, so a thread slowed by a neighbour does not hold up the others; a multiple of 4, as the int8 kernels take rows four at a time.</summary>
+    private static int DecodeRowsPerChunk(int rows, int threads)
+    {
+        int chunks = Math.Max(1, Math.Min((rows + MinRowsPerDecodeChunk - 1) / MinRowsPerDecodeChunk, threads * 8));
+        return ((rows + chunks - 1) / chunks + 3) & ~3;
     }
 
     private sealed class MatMulJob : IParallelJob
@@ -143,6 +229,29 @@ public static unsafe class MatMul
         public short[] BlockSums = [];
 
         [ThreadStatic] private static float[]? t_tile;
+
+        /// <summary>One of the matrices of a <see cref="ComputeSameInput(KernelThreadPool, ReadOnlySpan{float}, int, in TensorView, Span{float}, in TensorView, Span{float})"/> call, with its share of the chunks.</summary>
+        private struct Segment
+        {
+            public GgmlType Type;
+            public byte* Base;
+            public long RowBytes;
+            public int Rows, RowsPerChunk, FirstChunk;
+            public float* Y;
+        }
+
+        private readonly Segment[] _segments = new Segment[4];
+        public int SegmentCount;                 // 0: the single matrix of the fields above
+
+        /// <summary>Adds a whole matrix as the next segment, its chunks numbered from <paramref name="firstChunk"/>; returns the next free chunk number.</summary>
+        public int AddSegment(in TensorView w, float* y, int yLength, int n, int threads, int firstChunk)
+        {
+            int rows = (int)w.RowCount;
+            if (yLength < n * rows) throw new ArgumentException($"output holds {yLength} values, {n}×{rows} needed for '{w.Name}'");
+            int rowsPerChunk = DecodeRowsPerChunk(rows, threads);
+            _segments[SegmentCount++] = new Segment { Type = w.Type, Base = w.Data, RowBytes = w.RowByteLength, Rows = rows, RowsPerChunk = rowsPerChunk, FirstChunk = firstChunk, Y = y };
+            return firstChunk + (rows + rowsPerChunk - 1) / rowsPerChunk;
+        }
 
         /// <summary>Fills the per-token group sums of X (computed once here, read by every row's kernel).</summary>
         public float[] GroupSums(int n)
@@ -181,6 +290,15 @@ public static unsafe class MatMul
 
         public void Execute(int chunk)
         {
+            if (SegmentCount > 0)
+            {
+                int i = SegmentCount - 1;
+                while (_segments[i].FirstChunk > chunk) i--;
+                ref readonly Segment seg = ref _segments[i];
+                int s0 = (chunk - seg.FirstChunk) * seg.RowsPerChunk;
+                ExecuteQuantizedRows(seg.Type, seg.Base, seg.RowBytes, seg.Rows, seg.Y, s0, Math.Min(seg.Rows, s0 + seg.RowsPerChunk));
+                return;
+            }
             int r0 = chunk * RowsPerChunk;
             int r1 = Math.Min(Rows, r0 + RowsPerChunk);
             if (Tiled) ExecuteTiled(r0, r1);
@@ -192,7 +310,7 @@ public static unsafe class MatMul
         {
             if (QuantizedActivations)
             {
-                ExecuteQuantizedRows(r0, r1);
+                ExecuteQuantizedRows(Type, Base, RowBytes, Rows, Y, r0, r1);
                 return;
             }
             for (int r = r0; r < r1; r++)
@@ -205,34 +323,34 @@ public static unsafe class MatMul
 
         /// <summary>Integer dot products against the int8 activations; Q8_0 rows go four at a time on the vector tiers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ExecuteQuantizedRows(int r0, int r1)
+        private void ExecuteQuantizedRows(GgmlType type, byte* weights, long rowBytes, int rows, float* output, int r0, int r1)
         {
             for (int t = 0; t < N; t++)
             {
                 sbyte* qx = Qx + (long)t * Inputs;
                 float* dx = Dx + (long)t * ScalesPerToken;
                 short* bs = Bsums + (long)t * (Inputs / 16);
-                float* y = Y + (long)t * Rows;
+                float* y = output + (long)t * rows;
                 int r = r0;
-                if (Type == GgmlType.Q8_0)
+                if (type == GgmlType.Q8_0)
                 {
                     if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q8Activations.Avx2Rows4(Base + r * RowBytes, RowBytes, qx, dx, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q8Activations.Dot(Isa, Base + r * RowBytes, qx, dx, Inputs);
+                        for (; r + 4 <= r1; r += 4) Q8Activations.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q8Activations.Dot(Isa, weights + r * rowBytes, qx, dx, Inputs);
                 }
-                else if (Type == GgmlType.Q6_K)
+                else if (type == GgmlType.Q6_K)
                 {
                     if (Isa == Isa.Avx512)
-                        for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx512Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
+                        for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx512Rows4(weights + r * rowBytes, rowBytes, qx, dx, bs, Inputs, y + r);
                     else if (Isa == Isa.Avx2)
-                        for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx2Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q6_KQ8Dot.Dot(Isa, Base + r * RowBytes, qx, dx, bs, Inputs);
+                        for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q6_KQ8Dot.Dot(Isa, weights + r * rowBytes, qx, dx, bs, Inputs);
                 }
                 else
                 {
                     if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q4_KQ8Dot.Avx2Rows4(Base + r * RowBytes, RowBytes, qx, dx, bs, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q4_KQ8Dot.Dot(Isa, Base + r * RowBytes, qx, dx, bs, Inputs);
+                        for (; r + 4 <= r1; r += 4) Q4_KQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q4_KQ8Dot.Dot(Isa, weights + r * rowBytes, qx, dx, bs, Inputs);
                 }
             }
         }

@@ -161,4 +161,73 @@ public class MatMulTests
             }
         }
     }
+    [Theory]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K, 1)]   // shared Q8_K activations, one fork/join
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K, 2)]
+    [InlineData(GgmlType.Q8_0, GgmlType.Q8_0, 1)]   // shared Q8_0 activations
+    [InlineData(GgmlType.Q8_0, GgmlType.Q4_K, 1)]   // different activation blocks: one matrix after another
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K, 16)]  // prefill tiles: one matrix after another
+    public unsafe void SameInputMatricesGiveTheResultsOfSeparateCalls(GgmlType first, GgmlType other, int tokens)
+    {
+        // Four matrices of the attention's shapes in miniature (query, key, value, a 6-row head gate): 6 and 18 rows
+        // leave single rows after the four-row groups; bit-identical results to one Compute call each.
+        const int inputs = 512;
+        int[] rows = [40, 18, 12, 6];
+        GgmlType[] types = [first, other, first, other];
+        byte[][] data = new byte[4][];
+        for (int i = 0; i < 4; i++) data[i] = RandomWeights.Rows(types[i], rows[i], inputs, seed: 30 + i);
+        float[] x = RandomWeights.Vector(tokens * inputs, seed: 40, scale: 2f);
+        using var pool = new KernelThreadPool(2);
+        fixed (byte* p0 = data[0]) fixed (byte* p1 = data[1]) fixed (byte* p2 = data[2]) fixed (byte* p3 = data[3])
+        {
+            TensorView[] w =
+            [
+                new("q", types[0], [inputs, rows[0]], p0, data[0].Length), new("k", types[1], [inputs, rows[1]], p1, data[1].Length),
+                new("v", types[2], [inputs, rows[2]], p2, data[2].Length), new("g", types[3], [inputs, rows[3]], p3, data[3].Length),
+            ];
+            float[][] expected = new float[4][], actual = new float[4][];
+            for (int i = 0; i < 4; i++)
+            {
+                expected[i] = new float[tokens * rows[i]];
+                actual[i] = new float[tokens * rows[i]];
+                MatMul.Compute(pool, w[i], 0, rows[i], x, tokens, expected[i]);
+            }
+            MatMul.ComputeSameInput(pool, x, tokens, w[0], actual[0], w[1], actual[1], w[2], actual[2], w[3], actual[3]);
+            for (int i = 0; i < 4; i++) Assert.Equal(expected[i], actual[i]);
+
+            // The two- and three-matrix forms, and a plain call afterwards is unaffected by the shared job's state.
+            Array.Clear(actual[0]); Array.Clear(actual[1]); Array.Clear(actual[2]);
+            MatMul.ComputeSameInput(pool, x, tokens, w[0], actual[0], w[1], actual[1], w[2], actual[2]);
+            for (int i = 0; i < 3; i++) Assert.Equal(expected[i], actual[i]);
+            Array.Clear(actual[0]); Array.Clear(actual[3]);
+            MatMul.ComputeSameInput(pool, x, tokens, w[0], actual[0], w[3], actual[3]);
+            Assert.Equal(expected[0], actual[0]);
+            Assert.Equal(expected[3], actual[3]);
+            Array.Clear(actual[1]);
+            MatMul.Compute(pool, w[1], 0, rows[1], x, tokens, actual[1]);
+            Assert.Equal(expected[1], actual[1]);
+        }
+    }
+
+    [Fact]
+    public unsafe void SameInputMatricesRejectAShortOutputNamingTheTensor()
+    {
+        const int inputs = 256;
+        byte[] a = RandomWeights.Rows(GgmlType.Q4_K, 8, inputs, seed: 1), b = RandomWeights.Rows(GgmlType.Q4_K, 8, inputs, seed: 2);
+        float[] x = RandomWeights.Vector(inputs, seed: 3);
+        using var pool = new KernelThreadPool(2);
+        fixed (byte* pa = a) fixed (byte* pb = b)
+        {
+            var wa = new TensorView("blk.0.attn_q.weight", GgmlType.Q4_K, [inputs, 8], pa, a.Length);
+            var wb = new TensorView("blk.0.attn_k.weight", GgmlType.Q4_K, [inputs, 8], pb, b.Length);
+            var expected = new float[8];
+            MatMul.Compute(pool, wa, 0, 8, x, 1, expected);
+            var e = Assert.Throws<ArgumentException>(() => MatMul.ComputeSameInput(pool, x, 1, wa, new float[8], wb, new float[5]));
+            Assert.Contains("blk.0.attn_k.weight", e.Message);
+            // The failed call leaves nothing behind: a plain call still computes its own matrix.
+            var y = new float[8];
+            MatMul.Compute(pool, wa, 0, 8, x, 1, y);
+            Assert.Equal(expected, y);
+        }
+    }
 }

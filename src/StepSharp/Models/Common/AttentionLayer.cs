@@ -84,10 +84,12 @@ public sealed class AttentionLayer
         for (int t = 0; t < tokens; t++) RmsNorm.Apply(h.Slice(t * D, D), Weights.Norm, a.Slice(t * D, D), Epsilon);
         sink?.Record($"attn_norm-{l}", a, D, tokens);
 
-        // q = a·Wq, k = a·Wk, v = a·Wv
-        MatMul.Compute(pool, Weights.Query, 0, qw, a, tokens, q);
-        MatMul.Compute(pool, Weights.Key, 0, kvw, a, tokens, k);
-        MatMul.Compute(pool, Weights.Value, 0, kvw, a, tokens, v);
+        // q = a·Wq, k = a·Wk, v = a·Wv and the head gate's logits a·Wg (used after attention), all from a.
+        Span<float> g = b.Gate.AsSpan(0, Weights.HeadGate is null ? 0 : tokens * H);
+        if (Weights.HeadGate is { } headGate)
+            MatMul.ComputeSameInput(pool, a, tokens, Weights.Query, q, Weights.Key, k, Weights.Value, v, headGate, g);
+        else
+            MatMul.ComputeSameInput(pool, a, tokens, Weights.Query, q, Weights.Key, k, Weights.Value, v);
 
         // Per-head RMSNorm of q and k (Step 3.5: before RoPE), then RoPE at each token's position.
         if (Weights.QueryNorm is not null) RmsNorm.ApplyRows(q, tokens * H, Weights.QueryNorm, Epsilon);
@@ -110,10 +112,8 @@ public sealed class AttentionLayer
         sink?.Record($"attn_out-{l}", o, qw, tokens);
 
         // Head-wise gate (spec §2.2 step 6): o_h ← o_h · sigmoid(a·Wg)_h, computed from the normed input a.
-        if (Weights.HeadGate is { } gateWeights)
+        if (Weights.HeadGate is not null)
         {
-            Span<float> g = b.Gate.AsSpan(0, tokens * H);
-            MatMul.Compute(pool, gateWeights, 0, H, a, tokens, g);
             Activations.Sigmoid(g, g);
             sink?.Record($"attn_gate_sigmoid-{l}", g, H, tokens);
             for (int t = 0; t < tokens; t++)

@@ -33,8 +33,15 @@ public sealed class FeedForward
         int ff = FeedForwardSize, D = HiddenSize;
         Span<float> g = gateScratch[..(tokens * ff)];
         Span<float> u = upScratch[..(tokens * ff)];
-        MatMul.Compute(pool, Gate, (long)expert * ff, ff, input, tokens, g);
-        MatMul.Compute(pool, Up, (long)expert * ff, ff, input, tokens, u);
+        if (Gate.RowCount == ff && Up.RowCount == ff)
+        {
+            MatMul.ComputeSameInput(pool, input, tokens, Gate, g, Up, u);   // a dense FFN or shared expert: one fork/join
+        }
+        else
+        {
+            MatMul.Compute(pool, Gate, (long)expert * ff, ff, input, tokens, g);
+            MatMul.Compute(pool, Up, (long)expert * ff, ff, input, tokens, u);
+        }
         SwiGlu.Apply(g, u, SwiGluLimit);
         MatMul.Compute(pool, Down, (long)expert * D, D, g, tokens, output);
     }
