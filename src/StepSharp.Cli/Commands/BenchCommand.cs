@@ -40,16 +40,20 @@ internal static class BenchCommand
             using var file = Open(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(type)!, mmap);
             long active = ModelBenchmark.ActiveBytesPerToken(file);
             var rows = new List<BenchmarkRow>();
-            var probes = new Dictionary<int, double>();
+            var probes = new Dictionary<int, (double Before, double After)>();
             var kv = CommonOptions.ParseCacheType(parse.GetValue(cacheType));
             foreach (int t in ts)
             {
-                probes[t] = BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1));
+                // Probed before and after this thread count's tests, the bound from their mean: on a shared machine the
+                // bandwidth left by the neighbours drifts over minutes (measured 12–19 GB/s for one kernel loop within
+                // an hour), and one probe taken before a long test compares it with another moment.
+                double before = BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1));
                 foreach (int d in ds)
                 {
                     foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps), kv, d));
                     foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv, d));
                 }
+                probes[t] = (before, BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1)));
             }
             if (parse.GetValue(output) == "json") WriteJson(rows, active, probes, mmap);
             else WriteMarkdown(rows, active, probes, mmap);
@@ -68,7 +72,9 @@ internal static class BenchCommand
         return GgufFile.FromBytes(Step35RandomModel.Build(shape, 1234, weightType).ToArray(), $"{shape.Name}-{weightType}");
     }
 
-    private static void WriteMarkdown(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes, bool mmap)
+    private static double Mean((double Before, double After) probe) => (probe.Before + probe.After) / 2;
+
+    private static void WriteMarkdown(List<BenchmarkRow> rows, long active, Dictionary<int, (double Before, double After)> probes, bool mmap)
     {
         Console.WriteLine("| model | size | params | threads | test | t/s |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -76,23 +82,23 @@ internal static class BenchCommand
             Console.WriteLine($"| {r.ModelType} | {r.ModelSize / 1048576.0:F1} MiB | {r.ModelParameters / 1e6:F1} M | {r.Threads} | {r.Test} | {r.AvgTokensPerSecond:F2} ± {r.StdDevTokensPerSecond:F2} |");
         Console.WriteLine();
         Console.WriteLine($"active weights per generated token: {active / 1048576.0:F1} MiB ({(mmap ? "memory-mapped; --no-mmap reads them into huge pages" : "read into memory")})");
-        foreach (var (t, gbs) in probes)
+        foreach (var (t, probe) in probes)
         {
-            double bound = gbs * 1e9 / active;
+            double bound = Mean(probe) * 1e9 / active;
             var tg = rows.FirstOrDefault(r => r.Threads == t && r.NGen > 0 && r.Depth == 0);
             string share = tg is null ? "" : $"; tg reaches {100 * tg.AvgTokensPerSecond / bound:F0} % of it";
-            Console.WriteLine($"{t} thread(s): memory read {gbs:F1} GB/s → decode bound {bound:F1} tokens/s{share}");
+            Console.WriteLine($"{t} thread(s): memory read {Mean(probe):F1} GB/s (probed {probe.Before:F1} before, {probe.After:F1} after the tests) → decode bound {bound:F1} tokens/s{share}");
         }
     }
 
-    private static void WriteJson(List<BenchmarkRow> rows, long active, Dictionary<int, double> probes, bool mmap)
+    private static void WriteJson(List<BenchmarkRow> rows, long active, Dictionary<int, (double Before, double After)> probes, bool mmap)
     {
         var buffer = new MemoryStream();
         using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true });
         json.WriteStartArray();
         foreach (var r in rows)
         {
-            double gbs = probes[r.Threads];
+            double gbs = Mean(probes[r.Threads]);
             json.WriteStartObject();
             json.WriteString("model_type", r.ModelType);
             json.WriteNumber("model_size", r.ModelSize);
@@ -109,6 +115,8 @@ internal static class BenchCommand
             json.WriteEndArray();
             json.WriteNumber("active_bytes_per_token", active);
             json.WriteNumber("probe_read_gbs", gbs);
+            json.WriteNumber("probe_read_gbs_before", probes[r.Threads].Before);
+            json.WriteNumber("probe_read_gbs_after", probes[r.Threads].After);
             json.WriteNumber("bandwidth_bound_ts", gbs * 1e9 / active);
             json.WriteEndObject();
         }

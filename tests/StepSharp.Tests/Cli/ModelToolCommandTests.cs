@@ -47,6 +47,10 @@ public class ModelToolCommandTests
             Assert.StartsWith("step35", r.GetProperty("model_type").GetString());
             Assert.True(r.GetProperty("model_size").GetInt64() > 0);
             Assert.True(r.GetProperty("bandwidth_bound_ts").GetDouble() > 0);
+            // The bound comes from the mean of the probes taken before and after the tests.
+            double before = r.GetProperty("probe_read_gbs_before").GetDouble(), after = r.GetProperty("probe_read_gbs_after").GetDouble();
+            Assert.True(before > 0 && after > 0);
+            Assert.Equal((before + after) / 2, r.GetProperty("probe_read_gbs").GetDouble(), 9);
             Assert.Equal(0, r.GetProperty("n_depth").GetInt32());
             Assert.False(r.GetProperty("use_mmap").GetBoolean()); // a preset model is built in memory
         }
