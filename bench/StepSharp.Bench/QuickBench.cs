@@ -18,6 +18,15 @@ public static unsafe class QuickBench
             Rows(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024);
             return;
         }
+        if (args.Length >= 2 && args[1] == "probe")
+        {
+            // `quick probe`: the bandwidth probe over buffers of several sizes, 1 and 2 threads, alternating.
+            for (int round = 0; round < 3; round++)
+                foreach (long mb in new long[] { 128, 512, 1024 })
+                    foreach (int t in new[] { 1, 2 })
+                        Console.WriteLine($"round {round} {mb,5} MB {t}T: {BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1), mb << 20):F1} GB/s");
+            return;
+        }
         if (args.Length >= 3 && args[1] == "kernel")
         {
             Kernel(Enum.Parse<GgmlType>(args[2]), args.Contains("int8"));

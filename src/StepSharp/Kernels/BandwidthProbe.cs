@@ -16,19 +16,22 @@ public static unsafe class BandwidthProbe
     public const long BufferBytes = 128L * 1024 * 1024;
 
     /// <summary>Read bandwidth in GB/s (10⁹ bytes per second) with <paramref name="threads"/> threads streaming for about <paramref name="budget"/>.</summary>
-    public static double MeasureReadGBs(int threads, TimeSpan budget)
+    public static double MeasureReadGBs(int threads, TimeSpan budget) => MeasureReadGBs(threads, budget, BufferBytes);
+
+    /// <summary>As <see cref="MeasureReadGBs(int, TimeSpan)"/> over a buffer of <paramref name="bufferBytes"/> (benchmarks of the probe itself).</summary>
+    internal static double MeasureReadGBs(int threads, TimeSpan budget, long bufferBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), budget, "the budget must be positive");
         // The same kind of memory as weights read into memory (huge pages where the OS grants them), so the bound
         // is what the best placement of the weights allows.
-        using var memory = Environment.GetEnvironmentVariable("HACK_SMALLPROBE") is null ? new LargePageBuffer(BufferBytes) : null;
-        byte* buffer = memory is not null ? memory.Data : (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
-        try
+        using var memory = new LargePageBuffer(bufferBytes);
+        byte* buffer = memory.Data;
         {
             // Touch every page first so the measurement does not include page faults.
-            new Span<byte>(buffer, (int)BufferBytes).Fill(1);
-            long slice = BufferBytes / threads / 64 * 64;
+            for (long at = 0; at < bufferBytes; at += int.MaxValue / 2)
+                new Span<byte>(buffer + at, (int)Math.Min(int.MaxValue / 2, bufferBytes - at)).Fill(1);
+            long slice = bufferBytes / threads / 64 * 64;
             var bytesRead = new long[threads];
             // Each worker times itself: the caller is a third thread on a 2-core machine and may be scheduled late
             // after the barrier, which once made a 2-thread probe read 60 GB/s (twice the real figure).
@@ -67,10 +70,6 @@ public static unsafe class BandwidthProbe
                 total += bytesRead[i];
             }
             return total / ((double)(last - first) / Stopwatch.Frequency) / 1e9;
-        }
-        finally
-        {
-            if (memory is null) NativeMemory.AlignedFree(buffer);
         }
     }
 
