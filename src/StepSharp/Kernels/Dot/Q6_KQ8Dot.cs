@@ -43,7 +43,7 @@ internal static unsafe class Q6_KQ8Dot
             Vector512<int> isum = Half64(p, p + 128, qb, scales, low4, bits45, highShift, groups0, groups4)
                                 + Half64(p + 64, p + 160, qb + 128, scales, low4, bits45, highShift, groups8, groups12);
             Vector256<int> offset = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums + 16 * b), sc16);
-            isum -= Vector512.Create(offset << 5, Vector256<int>.Zero);
+            isum -= (offset << 5).ToVector512();
             acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(isum), Vector512.Create(Widen.Half(p + 208) * dq[b]), acc);
         }
         return Vector512.Sum(acc);
@@ -122,7 +122,7 @@ internal static unsafe class Q6_KQ8Dot
         Vector512<short> scales = sc16.ToVector512Unsafe();
         Vector512<int> isum = Half64(p, p + 128, qb, scales, low4, bits45, highShift, groups0, groups4)
                             + Half64(p + 64, p + 160, qb + 128, scales, low4, bits45, highShift, groups8, groups12);
-        return isum - Vector512.Create(Avx2Ops.MultiplyAddAdjacent(bs, sc16) << 5, Vector256<int>.Zero);
+        return isum - (Avx2Ops.MultiplyAddAdjacent(bs, sc16) << 5).ToVector512();   // zero upper half: no insert
     }
 
     /// <summary>Σ_g sc_g·Σ u·q over the 128 values of one half (its 64 ql and 32 qh bytes), as 16 int32 lanes.</summary>
@@ -134,7 +134,8 @@ internal static unsafe class Q6_KQ8Dot
         // qh of this half in both 256-bit halves, shifted by 2 in the upper one: bits 0–1 / 4–5 for the values
         // from the first 32 ql bytes, bits 2–3 / 6–7 for those from the last 32.
         Vector256<byte> high = Vector256.Load(qh);   // not BroadcastVector256ToVector512: see Q4_KQ8Dot.Chunk64
-        Vector512<ushort> h = Vector512.Create(high, high).AsUInt16();
+        // One vinserti64x4: Vector512.Create(high, high) compiles to two inserts.
+        Vector512<ushort> h = Avx512F.InsertVector256(high.ToVector512Unsafe(), high, 1).AsUInt16();
         Vector512<byte> hz = Avx512BW.ShiftRightLogicalVariable(h, highShift).AsByte();
         Vector512<byte> first = (l & low4) | (Vector512.ShiftLeft(hz.AsUInt16(), 4).AsByte() & bits45);
         Vector512<byte> second = (Vector512.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low4) | (hz & bits45);
