@@ -27,6 +27,11 @@ public static unsafe class QuickBench
                         Console.WriteLine($"round {round} {mb,5} MB {t}T: {BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1), mb << 20):F1} GB/s");
             return;
         }
+        if (args.Length >= 3 && args[1] == "stream")
+        {
+            Stream(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024);
+            return;
+        }
         if (args.Length >= 3 && args[1] == "kernel")
         {
             Kernel(Enum.Parse<GgmlType>(args[2]), args.Contains("int8"));
@@ -193,5 +198,53 @@ public static unsafe class QuickBench
         }
         samples.Sort();
         return samples[samples.Count / 2];
+    }
+
+    /// <summary>
+    /// `quick stream TYPE [INPUTS]`: the four-row int8 kernel alone streaming a 256 MB matrix from DRAM on 1 and 2
+    /// plain threads (no pool, no model around it), next to the bandwidth probe, alternating: what the kernel's
+    /// memory behaviour allows before the model's many small matrices and joins.
+    /// </summary>
+    private static void Stream(GgmlType type, int inputs)
+    {
+        long rowBytes = GgmlTypeInfo.RowBytes(type, inputs);
+        int rows = (int)(256L * 1024 * 1024 / rowBytes) & ~7;
+        using var w = new BenchWeights(type, rows, inputs, 1);
+        float[] x = BenchWeights.RandomVector(inputs, 2);
+        var q = new sbyte[inputs]; var d = new float[inputs / 32]; var sums = new short[inputs / 16];
+        var y = new float[rows];
+        fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums) fixed (float* py = y)
+        {
+            if (type == GgmlType.Q8_0) Q8Activations.Quantize(px, inputs, pq, pd);
+            else Q8KActivations.Quantize(px, inputs, pq, pd, ps);
+            byte* baseRow = w.Data; sbyte* qq = pq; float* dd = pd; short* ss = ps; float* yy = py;
+            void Range(int r0, int r1)
+            {
+                for (int r = r0; r < r1; r += 4)
+                {
+                    if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
+                    else if (type == GgmlType.Q6_K) Q6_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                    else Q4_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                }
+            }
+            // Alternating, medians: the bandwidth this shared machine leaves drifts within seconds.
+            var one = new List<double>(); var two = new List<double>(); var probe1 = new List<double>(); var probe2 = new List<double>();
+            for (int round = 0; round < 6; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                Range(0, rows);
+                one.Add(rows * rowBytes / sw.Elapsed.TotalSeconds / 1e9);
+                sw.Restart();
+                var half = new Thread(() => Range(rows / 2, rows));
+                half.Start();
+                Range(0, rows / 2);
+                half.Join();
+                two.Add(rows * rowBytes / sw.Elapsed.TotalSeconds / 1e9);
+                probe1.Add(BandwidthProbe.MeasureReadGBs(1, TimeSpan.FromSeconds(0.5)));
+                probe2.Add(BandwidthProbe.MeasureReadGBs(2, TimeSpan.FromSeconds(0.5)));
+            }
+            static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+            Console.WriteLine($"{type} x{inputs} from DRAM, medians of 6: kernel 1T {Median(one):F1} GB/s, 2T {Median(two):F1}; probe 1T {Median(probe1):F1}, 2T {Median(probe2):F1}");
+        }
     }
 }
