@@ -26,7 +26,11 @@ public static unsafe class MatMul
     public const int PanelValues = 1024;
 
     private const int MinRowsPerDecodeChunk = 16;
-    private const int RowsPerPrefillChunk = 4 * MatMulTile.Rows;
+    /// <summary>Rows a prefill work item takes: its decoded panel (≤ 256 KB) and a token block's slices stay in L2 together.</summary>
+    private const int RowsPerPrefillChunk = 16 * MatMulTile.Rows;
+
+    /// <summary>Tokens whose panel slices (64 × 4 KB) are reused by every 4-row tile of a prefill work item before the next block.</summary>
+    private const int PrefillTokenBlock = 64;
 
     [ThreadStatic] private static MatMulJob? t_job;
 
@@ -358,55 +362,62 @@ public static unsafe class MatMul
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteTiled(int r0, int r1)
         {
-            float[] tile = t_tile ??= GC.AllocateUninitializedArray<float>(MatMulTile.Rows * PanelValues, pinned: true);
+            float[] tile = t_tile ??= GC.AllocateUninitializedArray<float>(RowsPerPrefillChunk * PanelValues, pinned: true);
             int tokensPerTile = MatMulTile.Tokens(Isa);
             bool direct = Type == GgmlType.F32;
+            int chunkRows = r1 - r0;
+            // Per-token stores, not Span.Clear: a few floats per token, a call each cost ~3 % of a prefill.
+            for (int t = 0; t < N; t++)
+            {
+                float* yt = Y + (long)t * Rows + r0;
+                int r = 0;
+                for (; r + 4 <= chunkRows; r += 4) System.Runtime.Intrinsics.Vector128.Store(System.Runtime.Intrinsics.Vector128<float>.Zero, yt + r);
+                for (; r < chunkRows; r++) yt[r] = 0;
+            }
             fixed (float* tp = tile)
             {
-                for (int q = r0; q < r1; q += MatMulTile.Rows)
+                for (int k0 = 0; k0 < Inputs; k0 += PanelValues)
                 {
-                    int quadRows = Math.Min(MatMulTile.Rows, r1 - q);
-                    // Per-token stores, not Span.Clear: 4 floats per token, a call each cost ~3 % of a prefill.
-                    for (int t = 0; t < N; t++)
+                    int len = Math.Min(PanelValues, Inputs - k0);
+                    // The chunk's rows of this panel, decoded once (F32 rows are used in place).
+                    float* w;
+                    long wStride;
+                    if (direct)
                     {
-                        float* yt = Y + (long)t * Rows + q;
-                        if (quadRows == MatMulTile.Rows) System.Runtime.Intrinsics.Vector128.Store(System.Runtime.Intrinsics.Vector128<float>.Zero, yt);
-                        else for (int r = 0; r < quadRows; r++) yt[r] = 0;
+                        w = (float*)(Base + r0 * RowBytes) + k0;
+                        wStride = RowBytes / sizeof(float);
                     }
-                    for (int k0 = 0; k0 < Inputs; k0 += PanelValues)
+                    else
                     {
-                        int len = Math.Min(PanelValues, Inputs - k0);
-                        float* w;
-                        long wStride;
-                        if (direct)
-                        {
-                            w = (float*)(Base + q * RowBytes) + k0;
-                            wStride = RowBytes / sizeof(float);
-                        }
-                        else
-                        {
-                            for (int r = 0; r < quadRows; r++)
-                                WeightPanel.Decode(Type, Base + (q + r) * RowBytes, k0, len, tp + r * len, Isa);
-                            w = tp;
-                            wStride = len;
-                        }
-                        ApplyPanel(w, wStride, quadRows, k0, len, q, tokensPerTile);
+                        for (int r = 0; r < chunkRows; r++)
+                            WeightPanel.Decode(Type, Base + (r0 + r) * RowBytes, k0, len, tp + r * len, Isa);
+                        w = tp;
+                        wStride = len;
+                    }
+                    // Tokens in blocks whose panel slices stay in L2 while every 4-row tile of the chunk uses them:
+                    // sweeping all N tokens per tile streamed the whole activation matrix (2 MB at 512 tokens) from
+                    // L3 once per tile, which is what kept two threads from scaling.
+                    for (int t0 = 0; t0 < N; t0 += PrefillTokenBlock)
+                    {
+                        int t1 = Math.Min(N, t0 + PrefillTokenBlock);
+                        for (int q = 0; q < chunkRows; q += MatMulTile.Rows)
+                            ApplyPanel(w + q * wStride, wStride, Math.Min(MatMulTile.Rows, chunkRows - q), k0, len, r0 + q, t0, t1, tokensPerTile);
                     }
                 }
             }
         }
 
-        /// <summary>Adds one panel's contribution for all tokens: full tiles through the micro-kernel, edges one dot at a time.</summary>
+        /// <summary>Adds one panel's contribution of a ≤ 4-row tile for tokens t0..t1: full tiles through the micro-kernel, edges one dot at a time.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ApplyPanel(float* w, long wStride, int quadRows, int k0, int len, int q, int tokensPerTile)
+        private void ApplyPanel(float* w, long wStride, int quadRows, int k0, int len, int q, int t0, int t1, int tokensPerTile)
         {
-            int t = 0;
+            int t = t0;
             if (quadRows == MatMulTile.Rows)
             {
-                for (; t + tokensPerTile <= N; t += tokensPerTile)
+                for (; t + tokensPerTile <= t1; t += tokensPerTile)
                     MatMulTile.Accumulate(Isa, w, wStride, X + (long)t * Inputs + k0, Inputs, len, Y + (long)t * Rows + q, Rows);
             }
-            for (; t < N; t++)
+            for (; t < t1; t++)
             {
                 float* xt = X + (long)t * Inputs + k0;
                 for (int r = 0; r < quadRows; r++)

@@ -49,6 +49,36 @@ public class MatMulTests
     }
 
     [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    public unsafe void PrefillWorkItemsAndTokenBlocksCoverEveryOutput(GgmlType type)
+    {
+        using var floatMath = ActivationQuantization.Set(ActivationMode.Float);
+        // 70 rows: a full 64-row work item and one of 6 (a 4-row tile and 2 single rows); 133 tokens: two full
+        // 64-token blocks and a block of 5 (one 4-token tile and a single token); 2304 values: three K panels.
+        const int inputs = 2304, rows = 70, tokens = 133;
+        byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 77);
+        float[] x = RandomWeights.Vector(tokens * inputs, seed: 78, scale: 2f);
+        var y = new float[tokens * rows];
+        y.AsSpan().Fill(float.NaN);   // every output must be written
+        using var pool = new KernelThreadPool(2);
+        fixed (byte* p = data)
+        {
+            var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
+            MatMul.Compute(pool, weights, 0, rows, x, tokens, y);
+            foreach (int t in new[] { 0, 3, 63, 64, 127, 128, 131, 132 })
+                for (int r = 0; r < rows; r++)
+                {
+                    var (expected, magnitude) = RandomWeights.Reference(type, weights.Row(r), x.AsSpan(t * inputs, inputs));
+                    float actual = y[t * rows + r];
+                    Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{type} token {t} row {r}: {actual} vs reference {expected}");
+                }
+            Assert.DoesNotContain(y, float.IsNaN);
+        }
+    }
+
+    [Theory]
     [InlineData(GgmlType.Q8_0, 1, false)]
     [InlineData(GgmlType.Q4_K, 1, false)]
     [InlineData(GgmlType.F32, 8, false)]
