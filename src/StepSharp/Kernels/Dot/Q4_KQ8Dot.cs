@@ -169,28 +169,10 @@ internal static unsafe class Q4_KQ8Dot
     {
         // 4 × 144 = 576 bytes: nine cache lines.
         byte* next = firstRow + 4 * rowBytes + 4L * offset;
-        if (Widen.PrefetchesToL2(rowBytes))
-        {
-            Sse.Prefetch1(next);
-            Sse.Prefetch1(next + 64);
-            Sse.Prefetch1(next + 128);
-            Sse.Prefetch1(next + 192);
-            Sse.Prefetch1(next + 256);
-            Sse.Prefetch1(next + 320);
-            Sse.Prefetch1(next + 384);
-            Sse.Prefetch1(next + 448);
-            Sse.Prefetch1(next + 512);
-            return;
-        }
-        Sse.Prefetch0(next);
-        Sse.Prefetch0(next + 64);
-        Sse.Prefetch0(next + 128);
-        Sse.Prefetch0(next + 192);
-        Sse.Prefetch0(next + 256);
-        Sse.Prefetch0(next + 320);
-        Sse.Prefetch0(next + 384);
-        Sse.Prefetch0(next + 448);
-        Sse.Prefetch0(next + 512);
+        bool toL2 = Widen.PrefetchesToL2(rowBytes);
+        Widen.PrefetchLines3(next, toL2);
+        Widen.PrefetchLines3(next + 192, toL2);
+        Widen.PrefetchLines3(next + 384, toL2);
     }
 
     /// <summary>sc_2c·Σ n·q over sub-block 2c plus sc_2c+1·Σ n·q over sub-block 2c+1 (32 packed bytes), as 8 int32 lanes.</summary>

@@ -163,16 +163,17 @@ internal static unsafe class Widen
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PrefetchLines3(byte* p, bool toL2)
     {
-        if (toL2)
-        {
-            Sse.Prefetch1(p);
-            Sse.Prefetch1(p + 64);
-            Sse.Prefetch1(p + 128);
-            return;
-        }
-        Sse.Prefetch0(p);
-        Sse.Prefetch0(p + 64);
-        Sse.Prefetch0(p + 128);
+        Prefetch(p, toL2);
+        Prefetch(p + 64, toL2);
+        Prefetch(p + 128, toL2);
+    }
+
+    /// <summary>Prefetches the cache line at <paramref name="p"/> into L2 (prefetcht1) or L1 (prefetcht0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(byte* p, bool toL2)
+    {
+        if (toL2) Sse.Prefetch1(p);
+        else Sse.Prefetch0(p);
     }
 
     /// <summary><see cref="PrefetchNextRows(byte*, long, int)"/> for a kernel step that covers <paramref name="blockBytes"/> bytes of each row.</summary>
@@ -180,10 +181,8 @@ internal static unsafe class Widen
     public static void PrefetchNextRows(byte* firstRow, long rowBytes, int offset, int blockBytes)
     {
         byte* next = firstRow + 4 * rowBytes + 4L * offset;
-        if (PrefetchesToL2(rowBytes))
-            for (int i = 0; i < 4 * blockBytes; i += 64) Sse.Prefetch1(next + i);
-        else
-            for (int i = 0; i < 4 * blockBytes; i += 64) Sse.Prefetch0(next + i);
+        bool toL2 = PrefetchesToL2(rowBytes);
+        for (int i = 0; i < 4 * blockBytes; i += 64) Prefetch(next + i, toL2);
     }
 
     /// <summary>The totals of four 8-lane vectors as one 4-lane vector (three horizontal adds instead of four reductions).</summary>
