@@ -11,10 +11,10 @@ namespace StepSharp.Kernels;
 /// <item>Decode (fewer tokens than a micro-tile is wide): rows are split among the pool's threads and each row
 /// is streamed once through its fused dot-product kernel (<see cref="Kernels.RowDot"/>); this is bound by memory
 /// bandwidth, so the kernels only have to decode faster than DRAM delivers.</item>
-/// <item>Prefill: rows are taken four at a time and K in panels of <see cref="PanelValues"/>; a panel of the
-/// four rows is decoded once into an L1 tile (F32 rows are used directly) and applied to every token by the
-/// 4-row register micro-kernel (<see cref="MatMulTile"/>), so decoding is amortised over all tokens and the
-/// inner loop is bound by FMA throughput.</item>
+/// <item>Prefill: a work item takes 64 rows and K in panels of <see cref="PanelValues"/>; the item's panel is
+/// decoded once (F32 rows are used directly) and applied to the tokens, 64 at a time, by the 4-row register
+/// micro-kernel (<see cref="MatMulTile"/>), so decoding is amortised over all tokens, a token block's activations
+/// stay in L2 for all the item's rows, and the inner loop is bound by FMA throughput.</item>
 /// </list>
 /// Results equal the "dequantize then F32" reference up to the order of additions (testdata q8_0-deq-f32).
 /// Types without a fused kernel fall back to <see cref="DequantizingMatMul"/>. With
@@ -131,7 +131,7 @@ public static unsafe class MatMul
     {
         Isa isa = KernelIsa.Current;
         bool shared = n > 0 && !(MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa)) && ActivationQuantization.AppliesTo(tiled: false)
-            && SharesDecodeActivations(w0, w0) && SharesDecodeActivations(w0, w1)
+            && w0.RowCount > 0 && SharesDecodeActivations(w0, w1)
             && (count < 3 || SharesDecodeActivations(w0, w2)) && (count < 4 || SharesDecodeActivations(w0, w3));
         if (!shared)
         {

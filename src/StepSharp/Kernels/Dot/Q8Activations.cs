@@ -119,6 +119,7 @@ internal static unsafe class Q8Activations
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
         byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
         float* scales = stackalloc float[32];
+        bool toL2 = Widen.PrefetchesToL2(rowBytes);
         int blocks = n / BlockValues, b = 0;
         for (; b + 8 <= blocks; b += 8)
         {
@@ -131,7 +132,6 @@ internal static unsafe class Q8Activations
             (Widen.BlockScales8(p2, BlockBytes) * dx).Store(scales + 16);
             (Widen.BlockScales8(p3, BlockBytes) * dx).Store(scales + 24);
             byte* prefetch = r0 + 4 * rowBytes + 4L * b * BlockBytes;
-            bool toL2 = Widen.PrefetchesToL2(rowBytes);
             for (int k = 0; k < 8; k++, p0 += BlockBytes, p1 += BlockBytes, p2 += BlockBytes, p3 += BlockBytes, qb += BlockValues, prefetch += 4 * BlockBytes)
             {
                 Vector256<sbyte> x = Vector256.Load(qb);
