@@ -73,7 +73,7 @@ public static unsafe class MatMul
             job.Y = py;
             job.N = n;
             job.Kernel = Kernels.RowDot.Kernel(weights.Type);
-            job.Tiled = MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa);
+            job.Tiled = UsesTiles(isa, n);
             if (job.Tiled)
             {
                 job.RowsPerChunk = RowsPerPrefillChunk;
@@ -82,7 +82,7 @@ public static unsafe class MatMul
             {
                 job.RowsPerChunk = DecodeRowsPerChunk(rows, pool.ThreadCount);
             }
-            job.QuantizedActivations = (weights.Type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K) && ActivationQuantization.AppliesTo(job.Tiled);
+            job.QuantizedActivations = Int8Blocks(weights.Type) != 0 && ActivationQuantization.AppliesTo(job.Tiled);
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
             bool sums = !job.Tiled && !job.QuantizedActivations && Kernels.RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums ? job.Inputs / 32 : 0;
@@ -130,7 +130,7 @@ public static unsafe class MatMul
         in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3)
     {
         Isa isa = KernelIsa.Current;
-        bool shared = n > 0 && !(MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa)) && ActivationQuantization.AppliesTo(tiled: false)
+        bool shared = n > 0 && !UsesTiles(isa, n) && ActivationQuantization.AppliesTo(tiled: false)
             && w0.RowCount > 0 && SharesDecodeActivations(w0, w1)
             && (count < 3 || SharesDecodeActivations(w0, w2)) && (count < 4 || SharesDecodeActivations(w0, w3));
         if (!shared)
@@ -178,15 +178,20 @@ public static unsafe class MatMul
         }
     }
 
-    /// <summary>True when <paramref name="b"/> can share <paramref name="a"/>'s int8 decode activations: a fused kernel, the same row length and the same activation blocks.</summary>
+    /// <summary>True when <paramref name="b"/> can share <paramref name="a"/>'s int8 decode activations: the same row length and the same activation blocks.</summary>
     private static bool SharesDecodeActivations(in TensorView a, in TensorView b) =>
-        b.Ne0 == a.Ne0 && Kernels.RowDot.Supports(b.Type) && b.RowCount > 0
-        && (a.Type, b.Type) switch
-        {
-            (GgmlType.Q8_0, GgmlType.Q8_0) => true,
-            (GgmlType.Q4_K or GgmlType.Q6_K, GgmlType.Q4_K or GgmlType.Q6_K) => true,
-            _ => false,
-        };
+        b.Ne0 == a.Ne0 && b.RowCount > 0 && Int8Blocks(a.Type) != 0 && Int8Blocks(b.Type) == Int8Blocks(a.Type);
+
+    /// <summary>The int8 activation blocks a type's decode kernels take: 32 (Q8_0), 256 (Q8_K, the K-quants), or 0 for float activations.</summary>
+    private static int Int8Blocks(GgmlType type) => type switch
+    {
+        GgmlType.Q8_0 => 32,
+        GgmlType.Q4_K or GgmlType.Q6_K => 256,
+        _ => 0,
+    };
+
+    /// <summary>True when n tokens go through the register-tiled prefill path on <paramref name="isa"/>.</summary>
+    private static bool UsesTiles(Isa isa, int n) => MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa);
 
     /// <summary>
     /// dot(weight row <paramref name="row"/>, x) for one row (routers, tests): the fused kernel of
