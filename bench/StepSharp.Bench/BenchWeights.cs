@@ -38,13 +38,15 @@ public sealed unsafe class BenchWeights : IDisposable
             rng.NextBytes(span);
             int blockBytes = GgmlTypeInfo.BlockBytes(type);
             int scaleAt = type == GgmlType.Q6_K ? 208 : 0;
-            bool hasMin = type is GgmlType.Q4_K or GgmlType.Q5_K;
+            bool hasMin = type is GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q5_K;
             for (long at = 0; at < bytes; at += blockBytes)
             {
                 ((Half*)(Data + at + scaleAt))[0] = (Half)(rng.NextDouble() * 0.02);
                 if (hasMin) ((Half*)(Data + at + 2))[0] = (Half)(rng.NextDouble() * 0.02);
             }
         }
+        // Random bytes are a valid block of either Q4_K layout; rearranging them keeps the benchmark honest about the data.
+        if (type == GgmlType.Q4_KInterleaved) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(Data, bytes / 144);
         View = new TensorView("bench", type, [inputs, (long)rows * copies], Data, bytes);
     }
 

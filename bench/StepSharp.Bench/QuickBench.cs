@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using StepSharp.Kernels;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
@@ -151,7 +153,24 @@ public static unsafe class QuickBench
                     else Q4_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                 }
             }
-            foreach (var (name, call) in new (string, Action)[] { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) })
+            // Q4_K also in the kernels' interleaved layout (as --no-mmap loads it), against permuted activations.
+            using var interleaved = new BenchWeights(type, rows, inputs, 1);
+            sbyte[] permutedArray = GC.AllocateUninitializedArray<sbyte>(inputs, pinned: true);
+            sbyte* permuted = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(permutedArray));
+            if (type == GgmlType.Q4_K)
+            {
+                Buffer.MemoryCopy(baseRow, interleaved.Data, rows * rowBytes, rows * rowBytes);
+                StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(interleaved.Data, rows * rowBytes / 144);
+                Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
+            }
+            byte* interleavedRows = interleaved.Data;
+            void FourInterleaved()
+            {
+                for (int r = 0; r < rows; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
+            }
+            var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };
+            if (type == GgmlType.Q4_K) cases.InsertRange(2, [("four rows interleaved", FourInterleaved), ("four rows", Four)]);
+            foreach (var (name, call) in cases)
             {
                 for (int i = 0; i < 100; i++) call();
                 var sw = Stopwatch.StartNew();

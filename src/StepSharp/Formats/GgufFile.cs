@@ -21,6 +21,7 @@ public sealed unsafe class GgufFile : IDisposable
     private byte* _base;
     private readonly Dictionary<string, int> _tensorIndex;
     private readonly GgufTensorInfo[] _tensors;
+    private readonly GgmlType[] _layouts;   // the type each tensor's data is in now: the file's, or one ConvertTensorInPlace made
 
     private GgufFile(string path, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, GCHandle pin, byte* data, bool pointerAcquired, LargePageBuffer? memory = null)
     {
@@ -40,6 +41,9 @@ public sealed unsafe class GgufFile : IDisposable
             Alignment = header.Alignment;
             DataOffset = header.DataOffset;
             _tensors = header.Tensors;
+            _layouts = new GgmlType[_tensors.Length];
+            for (int i = 0; i < _tensors.Length; i++)
+                _layouts[i] = _tensors[i].Type;
             _tensorIndex = new Dictionary<string, int>(_tensors.Length, StringComparer.Ordinal);
             for (int i = 0; i < _tensors.Length; i++)
                 _tensorIndex.Add(_tensors[i].Name, i);
@@ -151,7 +155,30 @@ public sealed unsafe class GgufFile : IDisposable
         if (!_tensorIndex.TryGetValue(name, out int i))
             return null;
         GgufTensorInfo t = _tensors[i];
-        return new TensorView(t.Name, t.Type, (long[])t.Shape.Clone(), _base + DataOffset + t.Offset, t.ByteLength);
+        return new TensorView(t.Name, _layouts[i], (long[])t.Shape.Clone(), _base + DataOffset + t.Offset, t.ByteLength);
+    }
+
+    /// <summary>True when the tensor data is this object's own copy of the file (<see cref="Load"/>), which <see cref="ConvertTensorInPlace"/> may rewrite.</summary>
+    public bool HoldsPrivateCopy => _memory is not null;
+
+    /// <summary>
+    /// Rewrites a tensor's data in place into another layout of the same size (the kernels' in-memory layouts, e.g.
+    /// <see cref="GgmlType.Q4_KInterleaved"/>): <paramref name="rewrite"/> gets the current view and changes its
+    /// bytes; views taken afterwards have type <paramref name="layout"/>. Views taken before keep the old type over
+    /// the new bytes, so call this before handing out views (at load). <see cref="Tensors"/> keeps the file's types.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The data is mapped from the file or pinned caller memory, not a private copy.</exception>
+    /// <exception cref="ArgumentException">The layout's rows take a different number of bytes.</exception>
+    public TensorView ConvertTensorInPlace(string name, GgmlType layout, Action<TensorView> rewrite)
+    {
+        ArgumentNullException.ThrowIfNull(rewrite);
+        if (!HoldsPrivateCopy) throw new InvalidOperationException($"{Path}: tensor data is not a private copy; load the file into memory (GgufFile.Load) to rewrite it");
+        TensorView current = GetTensor(name);
+        if (GgmlTypeInfo.RowBytes(layout, current.Ne0) != current.RowByteLength)
+            throw new ArgumentException($"{Path}: tensor '{name}' cannot change from {current.Type} to {layout}: rows of {current.Ne0} values take {current.RowByteLength} and {GgmlTypeInfo.RowBytes(layout, current.Ne0)} bytes", nameof(layout));
+        rewrite(current);
+        _layouts[_tensorIndex[name]] = layout;
+        return GetTensor(name);
     }
 
     public void Dispose()

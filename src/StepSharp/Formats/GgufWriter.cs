@@ -87,6 +87,8 @@ public sealed class GgufWriter
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
+        if (GgmlTypeInfo.IsInMemoryLayout(type))
+            throw new ArgumentException($"tensor '{name}': {type} is an in-memory layout of StepSharp's kernels, not a type a GGUF file may hold", nameof(type));
         if (!GgmlTypeInfo.IsKnown(type))
             throw new ArgumentException($"tensor '{name}': unknown ggml type {(uint)type}", nameof(type));
         if (shape.Length is < 1 or > 4 || shape.Any(d => d <= 0))

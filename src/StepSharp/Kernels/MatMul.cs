@@ -90,14 +90,17 @@ public static unsafe class MatMul
             fixed (sbyte* pq = job.QuantizedActivations ? job.Quantize(n) : null)
             fixed (float* pd = job.QuantizedActivations ? job.Scales : null)
             fixed (short* pb = job.QuantizedActivations ? job.BlockSums : null)
+            fixed (sbyte* pp = job.QuantizedActivations && job.Permutes ? job.PermutedQx : null)
             {
                 job.XSums = ps;
                 job.Qx = pq;
+                job.QxPermuted = pp;
                 job.Dx = pd;
                 job.Bsums = pb;
                 pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
                 job.XSums = null;
                 job.Qx = null;
+                job.QxPermuted = null;
                 job.Dx = null;
                 job.Bsums = null;
             }
@@ -164,12 +167,15 @@ public static unsafe class MatMul
             fixed (sbyte* pq = job.Quantize(n))
             fixed (float* pd = job.Scales)
             fixed (short* pb = job.BlockSums)
+            fixed (sbyte* pp = job.Permutes ? job.PermutedQx : null)
             {
                 job.Qx = pq;
+                job.QxPermuted = pp;
                 job.Dx = pd;
                 job.Bsums = pb;
                 pool.Run(job, chunks);
                 job.Qx = null;
+                job.QxPermuted = null;
                 job.Dx = null;
                 job.Bsums = null;
             }
@@ -186,7 +192,7 @@ public static unsafe class MatMul
     private static int Int8Blocks(GgmlType type) => type switch
     {
         GgmlType.Q8_0 => 32,
-        GgmlType.Q4_K or GgmlType.Q6_K => 256,
+        GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q6_K => 256,
         _ => 0,
     };
 
@@ -230,10 +236,13 @@ public static unsafe class MatMul
         private float[] _xSums = [];
         public bool QuantizedActivations;
         public sbyte* Qx;                        // N × Inputs int8 activations (QuantizedActivations only)
+        public sbyte* QxPermuted;                // the same for Q4_KInterleaved rows (Permutes only)
+        public bool Permutes;                    // some matrix is Q4_KInterleaved: Quantize also fills PermutedQx
         public float* Dx;                        // their block scales: N × ScalesPerToken
         public short* Bsums;                     // Q8_K only: N × Inputs/16 sums of 16 int8 values
         public int ScalesPerToken;               // Inputs/32 (Q8_0 blocks) or Inputs/256 (Q8_K blocks)
         private sbyte[] _qx = [];
+        public sbyte[] PermutedQx = [];
         public float[] Scales = [];
         public short[] BlockSums = [];
 
@@ -286,13 +295,18 @@ public static unsafe class MatMul
             if (_qx.Length < n * Inputs) _qx = new sbyte[Math.Max(n * Inputs, 2 * _qx.Length)];
             if (Scales.Length < n * ScalesPerToken) Scales = new float[Math.Max(n * ScalesPerToken, 2 * Scales.Length)];
             if (BlockSums.Length < n * sumsPerToken) BlockSums = new short[Math.Max(n * sumsPerToken, 2 * BlockSums.Length)];
+            Permutes = Type == GgmlType.Q4_KInterleaved;
+            for (int i = 0; i < SegmentCount; i++) Permutes |= _segments[i].Type == GgmlType.Q4_KInterleaved;
+            if (Permutes && PermutedQx.Length < n * Inputs) PermutedQx = new sbyte[Math.Max(n * Inputs, 2 * PermutedQx.Length)];
             fixed (sbyte* pq = _qx)
+            fixed (sbyte* pp = PermutedQx)
             fixed (float* pd = Scales)
             fixed (short* pb = BlockSums)
                 for (int t = 0; t < n; t++)
                 {
                     if (perK) Q8KActivations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken, pb + (long)t * sumsPerToken);
                     else Q8Activations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken);
+                    if (Permutes) Q4_KInterleavedQ8Dot.PermuteActivations(pq + (long)t * Inputs, pp + (long)t * Inputs, Inputs);
                 }
             return _qx;
         }
@@ -354,6 +368,13 @@ public static unsafe class MatMul
                     else if (Isa == Isa.Avx2)
                         for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, bs, Inputs, y + r);
                     for (; r < r1; r++) y[r] = Q6_KQ8Dot.Dot(Isa, weights + r * rowBytes, qx, dx, bs, Inputs);
+                }
+                else if (type == GgmlType.Q4_KInterleaved)
+                {
+                    sbyte* qp = QxPermuted + (long)t * Inputs;
+                    if (Isa != Isa.Scalar)
+                        for (; r + 4 <= r1; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qp, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + r * rowBytes, qp, dx, bs, Inputs);
                 }
                 else
                 {

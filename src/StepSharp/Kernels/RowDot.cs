@@ -16,6 +16,7 @@ public static unsafe class RowDot
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
         GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => true,
         GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => true,
+        GgmlType.Q4_KInterleaved => true,
         _ => false,
     };
 
@@ -57,7 +58,7 @@ public static unsafe class RowDot
     }
 
     /// <summary>True for the K-quants with mins, whose kernels take the sums of each 32 values of x (see Widen.GroupSums32).</summary>
-    internal static bool NeedsGroupSums(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
+    internal static bool NeedsGroupSums(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q5_K;
 
     /// <summary>
     /// The kernel for <paramref name="type"/>: (tier, row, x, sums of each 32 values of x or null when
@@ -72,6 +73,7 @@ public static unsafe class RowDot
         GgmlType.Q4_0 => &Q4_0Dot.Dot,
         GgmlType.Q5_0 => &Q5_0Dot.Dot,
         GgmlType.Q4_K => &Q4_KDot.Dot,
+        GgmlType.Q4_KInterleaved => &Q4_KInterleavedDot.Dot,
         GgmlType.Q5_K => &Q5_KDot.Dot,
         GgmlType.Q6_K => &Q6_KDot.Dot,
         _ => throw new ArgumentException($"no fused dot-product kernel for {type} rows", nameof(type)),

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
+using StepSharp.Tensors.Blocks;
 
 namespace StepSharp.Kernels;
 
@@ -20,6 +21,11 @@ internal static unsafe class WeightPanel
         int blockValues = GgmlTypeInfo.BlockSize(type);
         int blockBytes = GgmlTypeInfo.BlockBytes(type);
         byte* src = row + (long)(k0 / blockValues) * blockBytes;
+        if (type == GgmlType.Q4_KInterleaved)
+        {
+            DecodeQ4_KInterleaved(src, len / 256, dst, isa);
+            return;
+        }
         if (isa == Isa.Avx512)
         {
             switch (type)
@@ -30,6 +36,18 @@ internal static unsafe class WeightPanel
             }
         }
         Dequantize.Row(type, new ReadOnlySpan<byte>(src, len / blockValues * blockBytes), new Span<float>(dst, len));
+    }
+
+    /// <summary>Each block turned back into Q4_K on the stack, then decoded as Q4_K: the same values bit for bit.</summary>
+    private static void DecodeQ4_KInterleaved(byte* src, int blocks, float* dst, Isa isa)
+    {
+        byte* block = stackalloc byte[Q4_KInterleavedBlock.Bytes];
+        for (int b = 0; b < blocks; b++, src += Q4_KInterleavedBlock.Bytes, dst += 256)
+        {
+            Q4_KInterleavedBlock.ToQ4_K(src, block);
+            if (isa == Isa.Avx512) DecodeQ4_KAvx512(block, 1, dst);
+            else Q4_KBlock.Dequantize(new ReadOnlySpan<byte>(block, Q4_KInterleavedBlock.Bytes), new Span<float>(dst, 256));
+        }
     }
 
     /// <summary>Q8_0 (spec §3.1): q·d with the same single rounding as the reference's (sbyte)q * d.</summary>

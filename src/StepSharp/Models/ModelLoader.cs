@@ -10,11 +10,12 @@ public static class ModelLoader
 {
     public static IReadOnlyList<string> SupportedArchitectures { get; } = [Step35Config.Architecture, LlamaModel.ArchitectureName];
 
-    /// <summary>Builds the model over an open file. With <paramref name="ownsFile"/>, disposing the model closes the file.</summary>
+    /// <summary>Builds the model over an open file (first rewriting a private in-memory copy's weights into the kernels' layouts, <see cref="KernelWeightLayouts"/>). With <paramref name="ownsFile"/>, disposing the model closes the file.</summary>
     public static ICausalLanguageModel Load(GgufFile file, KernelThreadPool pool, bool ownsFile = false)
     {
         string arch = file.Metadata.GetString("general.architecture")
             ?? throw new InvalidDataException($"{file.Path}: metadata key 'general.architecture' is missing");
+        KernelWeightLayouts.Apply(file);
         return arch switch
         {
             Step35Config.Architecture => Step35Model.Load(file, pool, ownsFile),

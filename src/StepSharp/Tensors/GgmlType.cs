@@ -41,4 +41,11 @@ public enum GgmlType : uint
     NVFP4 = 40,
     Q1_0 = 41,
     Q2_0 = 42,
+
+    /// <summary>
+    /// Not a ggml type: Q4_K blocks with their quants rearranged for the integer decode kernels
+    /// (<see cref="Blocks.Q4_KInterleavedBlock"/>), made at load in memory that holds a private copy of a file.
+    /// Never read from or written to a file (<see cref="GgmlTypeInfo.IsKnown"/> is false for it).
+    /// </summary>
+    Q4_KInterleaved = 1000 + Q4_K,
 }

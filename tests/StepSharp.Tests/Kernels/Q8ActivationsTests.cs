@@ -1,6 +1,7 @@
 using StepSharp.Kernels;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
+using StepSharp.Tensors.Blocks;
 
 namespace StepSharp.Tests.Kernels;
 
@@ -230,6 +231,42 @@ public unsafe class Q8ActivationsTests
             Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{isa}: {actual} vs {expected} (Σ|terms| {magnitude})");
             float reference = Q4_KQ8Dot.Scalar(pr, pq, pd, ps, n);
             Assert.True(Math.Abs(actual - reference) <= 1e-5 * magnitude, $"{isa}: {actual} vs scalar reference {reference}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Q4_KInterleavedKernelsGiveTheSumsOfTheQ4_KOnesOnTheRowsTheyWereMadeFrom(int blocks)
+    {
+        // Rows 1..4 of 6 as Q4_K and as the interleaved layout made from them; the activations permuted to match.
+        // The scalar form computes the same integers and the same float operations per super-block, so it must
+        // equal Q4_KQ8Dot.Scalar exactly; the four-row kernel only adds its lanes in another order.
+        int n = 256 * blocks;
+        byte[] q4k = RandomWeights.Rows(GgmlType.Q4_K, 6, n, seed: 60 + blocks);
+        byte[] interleaved = (byte[])q4k.Clone();
+        float[] x = RandomWeights.Vector(n, seed: 61 + blocks, scale: 2f);
+        var (q, dq, sums) = RoundToQ8K(x);
+        var permuted = new sbyte[n];
+        var y = new float[6];
+        int rowBytes = q4k.Length / 6;
+        fixed (byte* pk = q4k) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
+        fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
+        {
+            Q4_KInterleavedBlock.FromQ4_K(pi, interleaved.Length / 144);
+            Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
+            Assert.NotEqual(q4k, interleaved);
+            if (KernelIsa.IsSupported(Isa.Avx2)) Q4_KInterleavedQ8Dot.Avx2Rows4(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
+            for (int r = 1; r <= 4; r++)
+            {
+                float reference = Q4_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n);
+                Assert.Equal(reference, Q4_KInterleavedQ8Dot.Scalar(pi + r * rowBytes, pp, pd, ps, n));
+                if (KernelIsa.IsSupported(Isa.Avx2))
+                    Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"row {r}: {y[r]} vs scalar {reference}");
+            }
+            Assert.Equal(0f, y[0]);
+            Assert.Equal(0f, y[5]);
         }
     }
 

@@ -115,23 +115,41 @@ internal static unsafe class Q4_KQ8Dot
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
             PrefetchNextRows(row, rowBytes, b * BlockBytes);
             sbyte* qb = q + b * BlockValues;
-            var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = Headers4(p0, p1, p2, p3);
-            Vector256<float> rowScales = Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(dAndMin.AsUInt16()).AsUInt32()) * Vector256.Create(dq[b]);
-            rowScales.Store(scales);
-            // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
-            Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums + 16 * b), Vector256.Create((short)1));
-            Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact
-            Vector256<int> m = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsLo.AsByte()), Avx2Ops.Permute4x64(packed, 0x00).AsInt16())
-                             + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHi.AsByte()), Avx2Ops.Permute4x64(packed, 0xAA).AsInt16());
-            mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Avx.DuplicateOddIndexed(rowScales), mins);
-            // Each row's 8 scale bytes broadcast to every 64-bit lane, as vpshufb (in-lane) wants them.
-            Vector256<ulong> rowScaleBytes = Vector256.Create(Sse2.UnpackLow(scalesLo, scalesHi), Sse2.UnpackHigh(scalesLo, scalesHi)).AsUInt64();
+            Vector256<ulong> rowScaleBytes = Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte())), Vector256.Create(scales[0]), acc0);
             acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte())), Vector256.Create(scales[2]), acc1);
             acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte())), Vector256.Create(scales[4]), acc2);
             acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte())), Vector256.Create(scales[6]), acc3);
         }
-        // mins lanes (2r, 2r+1) → row r: the in-lane pair sums are in 64-bit lanes 0 and 2.
+        Store4(acc0, acc1, acc2, acc3, mins, y);
+    }
+
+    /// <summary>
+    /// The per-super-block work the four-row kernels share: the four rows' headers unpacked (<see cref="Headers4"/>),
+    /// d·dx and dmin·dx of rows 0..3 interleaved into <paramref name="scales"/>[0..8), the mins term added to
+    /// <paramref name="mins"/> (lanes 2r, 2r+1 hold row r's), and each row's 8 scale bytes in every 64-bit lane of
+    /// its quarter of the result (row r: Permute4x64 by r·0x55), as vpshufb (in-lane) wants them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<ulong> Headers4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums, float* scales, ref Vector256<float> mins)
+    {
+        var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = Headers4(p0, p1, p2, p3);
+        Vector256<float> rowScales = Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(dAndMin.AsUInt16()).AsUInt32()) * Vector256.Create(dx);
+        rowScales.Store(scales);
+        // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
+        Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums), Vector256.Create((short)1));
+        Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact
+        Vector256<int> m = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsLo.AsByte()), Avx2Ops.Permute4x64(packed, 0x00).AsInt16())
+                         + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHi.AsByte()), Avx2Ops.Permute4x64(packed, 0xAA).AsInt16());
+        mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Avx.DuplicateOddIndexed(rowScales), mins);
+        return Vector256.Create(Sse2.UnpackLow(scalesLo, scalesHi), Sse2.UnpackHigh(scalesLo, scalesHi)).AsUInt64();
+    }
+
+    /// <summary>y[0..4) = the four rows' sums minus their mins terms (mins lanes 2r, 2r+1 → row r).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Store4(Vector256<float> acc0, Vector256<float> acc1, Vector256<float> acc2, Vector256<float> acc3, Vector256<float> mins, float* y)
+    {
+        // The in-lane pair sums are in 64-bit lanes 0 and 2.
         Vector256<float> minPairs = Avx.HorizontalAdd(mins, mins);
         Vector128<float> rowMins = Avx2Ops.Permute4x64(minPairs.AsDouble(), 0b_00_00_10_00).GetLower().AsSingle();
         (Widen.Sums4(acc0, acc1, acc2, acc3) - rowMins).Store(y);
@@ -143,7 +161,7 @@ internal static unsafe class Q4_KQ8Dot
     /// <see cref="Widen.KScalesPacked"/> applied to four rows at once), each a 4-byte group per row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<uint> DAndMin, Vector128<uint> ScalesLo, Vector128<uint> MinsLo, Vector128<uint> ScalesHi, Vector128<uint> MinsHi) Headers4(byte* p0, byte* p1, byte* p2, byte* p3)
+    internal static (Vector128<uint> DAndMin, Vector128<uint> ScalesLo, Vector128<uint> MinsLo, Vector128<uint> ScalesHi, Vector128<uint> MinsHi) Headers4(byte* p0, byte* p1, byte* p2, byte* p3)
     {
         Vector128<uint> h0 = Vector128.Load((uint*)p0), h1 = Vector128.Load((uint*)p1), h2 = Vector128.Load((uint*)p2), h3 = Vector128.Load((uint*)p3);
         Vector128<ulong> t0 = Sse2.UnpackLow(h0, h1).AsUInt64(), t1 = Sse2.UnpackLow(h2, h3).AsUInt64();
@@ -165,7 +183,7 @@ internal static unsafe class Q4_KQ8Dot
 
     /// <summary>Prefetches the next four rows' super-block that is 4 blocks ahead in the four-row stream (see <see cref="Widen.PrefetchNextRows(byte*, long, int)"/>), unrolled; into L2 for long rows (<see cref="Widen.PrefetchesToL2"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchNextRows(byte* firstRow, long rowBytes, int offset)
+    internal static void PrefetchNextRows(byte* firstRow, long rowBytes, int offset)
     {
         // 4 × 144 = 576 bytes: nine cache lines.
         byte* next = firstRow + 4 * rowBytes + 4L * offset;

@@ -1,0 +1,106 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using StepSharp.Tensors.Blocks;
+using Avx2Ops = System.Runtime.Intrinsics.X86.Avx2;
+
+namespace StepSharp.Kernels.Dot;
+
+/// <summary>
+/// dot(row, x) for Q4_K rows in the sub-block-interleaved layout (<see cref="Q4_KInterleavedBlock"/>) against Q8_K
+/// activations permuted to match (<see cref="PermuteActivations"/>): the same integers as <see cref="Q4_KQ8Dot"/>,
+/// I = Σ_j sc_j·Σ_{i∈j} n_i·q_i and M = Σ_k bsums_k·m_{k/2}, in fewer operations. In the file's layout each
+/// 32-byte vector holds two whole sub-blocks, so each of its two vpmaddubsw results needs its own broadcast scale
+/// and vpmaddwd. Here a vector's low nibbles hold 8 values of each of sub-blocks 0–3 and its high nibbles 8 of each
+/// of 4–7, in the same lanes in all four vectors: the four low-nibble products are added as int16 (|sum| ≤
+/// 4·2·15·127 = 15240) and scaled by one vpmaddwd against a per-super-block vector of sc_0..sc_3, likewise the
+/// high ones. Per row and super-block that is 2 vpmaddwd and 2 scale shuffles instead of 8 and 8.
+/// </summary>
+internal static unsafe class Q4_KInterleavedQ8Dot
+{
+    private const int BlockValues = 256, BlockBytes = 144;
+
+    /// <summary>
+    /// Rearranges n Q8_K values (a multiple of 256) for this layout: per super-block, 32-byte vector 2v + h holds
+    /// the values 8v..8v+8 of sub-blocks 4h, 4h+1, 4h+2, 4h+3, which the low (h = 0) or high (h = 1) nibbles of
+    /// weight vector v multiply. Block scales and the 16-value sums are unchanged.
+    /// </summary>
+    public static void PermuteActivations(sbyte* q, sbyte* dst, int n)
+    {
+        for (int b = 0; b < n; b += BlockValues)
+        {
+            long* s = (long*)(q + b), t = (long*)(dst + b);
+            for (int v = 0; v < 4; v++)
+                for (int h = 0; h < 2; h++)
+                    for (int g = 0; g < 4; g++)
+                        t[(2 * v + h) * 4 + g] = s[4 * (4 * h + g) + v];
+        }
+    }
+
+    /// <summary>One row: the scalar reference on every tier. Decode chunks are multiples of four rows, so only a matrix whose row count is not takes this for its last rows.</summary>
+    public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
+
+    /// <summary>Four rows <paramref name="rowBytes"/> apart, results to y[0..4); headers and mins as in <see cref="Q4_KQ8Dot.Avx2Rows4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        float* scales = stackalloc float[8];    // d·dx, dmin·dx of rows 0..3, interleaved
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
+        // vpshufb controls: int16 lane l takes scale byte l/4 (low nibbles: sub-blocks 0–3) or 4 + l/4 (high: 4–7);
+        // every 64-bit lane holds the row's 8 scale bytes, so the in-lane index works in both 128-bit halves.
+        Vector256<byte> lowControl = Vector256.Create(0x8000, 0x8000, 0x8000, 0x8000, 0x8001, 0x8001, 0x8001, 0x8001,
+                                                      0x8002, 0x8002, 0x8002, 0x8002, 0x8003, 0x8003, 0x8003, 0x8003).AsByte();
+        Vector256<byte> highControl = (lowControl.AsUInt16() + Vector256.Create((ushort)4)).AsByte();
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+            Q4_KQ8Dot.PrefetchNextRows(row, rowBytes, b * BlockBytes);
+            sbyte* qb = q + b * BlockValues;
+            Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl)), Vector256.Create(scales[0]), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl)), Vector256.Create(scales[2]), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl)), Vector256.Create(scales[4]), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl)), Vector256.Create(scales[6]), acc3);
+        }
+        Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
+    }
+
+    /// <summary>I of one row's super-block as 8 int32 lanes: four low-nibble and four high-nibble products summed as int16, then scaled once each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc, Vector256<byte> lowControl, Vector256<byte> highControl)
+    {
+        Vector256<byte> mask = Vector256.Create((byte)15);
+        Vector256<byte> w0 = Vector256.Load(p + 16), w1 = Vector256.Load(p + 48), w2 = Vector256.Load(p + 80), w3 = Vector256.Load(p + 112);
+        Vector256<short> lo = (Avx2Ops.MultiplyAddAdjacent(w0 & mask, Vector256.Load(qb)) + Avx2Ops.MultiplyAddAdjacent(w1 & mask, Vector256.Load(qb + 64)))
+                            + (Avx2Ops.MultiplyAddAdjacent(w2 & mask, Vector256.Load(qb + 128)) + Avx2Ops.MultiplyAddAdjacent(w3 & mask, Vector256.Load(qb + 192)));
+        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(High(w0, mask), Vector256.Load(qb + 32)) + Avx2Ops.MultiplyAddAdjacent(High(w1, mask), Vector256.Load(qb + 96)))
+                            + (Avx2Ops.MultiplyAddAdjacent(High(w2, mask), Vector256.Load(qb + 160)) + Avx2Ops.MultiplyAddAdjacent(High(w3, mask), Vector256.Load(qb + 224)));
+        return Avx2Ops.MultiplyAddAdjacent(lo, Avx2Ops.Shuffle(sc, lowControl).AsInt16()) + Avx2Ops.MultiplyAddAdjacent(hi, Avx2Ops.Shuffle(sc, highControl).AsInt16());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> High(Vector256<byte> w, Vector256<byte> mask) => Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
+
+    /// <summary>
+    /// The plain reference: each block turned back into Q4_K and its activations back into their order, then
+    /// <see cref="Q4_KQ8Dot.Scalar"/> block by block, which adds the blocks' terms in the same order as it would.
+    /// </summary>
+    public static float Scalar(byte* row, sbyte* q, float* dq, short* bsums, int n)
+    {
+        byte* block = stackalloc byte[BlockBytes];
+        sbyte* values = stackalloc sbyte[BlockValues];
+        float sum = 0;
+        for (int b = 0; b < n / BlockValues; b++)
+        {
+            Q4_KInterleavedBlock.ToQ4_K(row + b * BlockBytes, block);
+            long* s = (long*)(q + b * BlockValues), t = (long*)values;
+            for (int v = 0; v < 4; v++)
+                for (int h = 0; h < 2; h++)
+                    for (int g = 0; g < 4; g++)
+                        t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
+            sum += Q4_KQ8Dot.Scalar(block, values, dq + b, bsums + 16 * b, BlockValues);
+        }
+        return sum;
+    }
+}
