@@ -41,9 +41,15 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
 
     /// <summary>Four rows <paramref name="rowBytes"/> apart, results to y[0..4); headers and mins as in <see cref="Q4_KQ8Dot.Avx2Rows4"/>.</summary>
+    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, dq, bsums, n, y);
+        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, dq, bsums, n, y);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y) where THint : struct, Widen.IPrefetchHint
     {
         float* scales = stackalloc float[8];    // d·dx, dmin·dx of rows 0..3, interleaved
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
@@ -55,7 +61,7 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            Q4_KQ8Dot.PrefetchNextRows(row, rowBytes, b * BlockBytes);
+            Q4_KQ8Dot.PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl)), Vector256.Create(scales[0]), acc0);

@@ -105,15 +105,21 @@ internal static unsafe class Q4_KQ8Dot
     /// 32-value sums. Used on the AVX-512 tier too: Zen 4 executes 512-bit integer ops as two halves, and a 512-bit
     /// form (measured 15.5–16.6 GB/s in cache against 16.0–18.9 for the 256-bit one) needs lane inserts and variable shifts.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, dq, bsums, n, y);
+        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, dq, bsums, n, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y) where THint : struct, Widen.IPrefetchHint
     {
         float* scales = stackalloc float[8];    // d·dx, dmin·dx of rows 0..3, interleaved
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            PrefetchNextRows(row, rowBytes, b * BlockBytes);
+            PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<ulong> rowScaleBytes = Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte())), Vector256.Create(scales[0]), acc0);
@@ -181,16 +187,21 @@ internal static unsafe class Q4_KQ8Dot
     private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc) =>
         (Chunk32(p, qb, sc, 0) + Chunk32(p, qb, sc, 1)) + (Chunk32(p, qb, sc, 2) + Chunk32(p, qb, sc, 3));
 
-    /// <summary>Prefetches the next four rows' super-block that is 4 blocks ahead in the four-row stream (see <see cref="Widen.PrefetchNextRows(byte*, long, int)"/>), unrolled; into L2 for long rows (<see cref="Widen.PrefetchesToL2"/>).</summary>
+    /// <summary>Prefetches the next four rows' super-block that is 4 blocks ahead in the four-row stream (see <see cref="Widen.PrefetchNextRows{THint}"/>), unrolled, with the hint the kernel was compiled for (<see cref="Widen.PrefetchesToL2"/> picks it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PrefetchNextRows(byte* firstRow, long rowBytes, int offset)
+    internal static void PrefetchNextRows<THint>(byte* firstRow, long rowBytes, int offset) where THint : struct, Widen.IPrefetchHint
     {
         // 4 × 144 = 576 bytes: nine cache lines.
         byte* next = firstRow + 4 * rowBytes + 4L * offset;
-        bool toL2 = Widen.PrefetchesToL2(rowBytes);
-        Widen.PrefetchLines3(next, toL2);
-        Widen.PrefetchLines3(next + 192, toL2);
-        Widen.PrefetchLines3(next + 384, toL2);
+        THint.Line(next);
+        THint.Line(next + 64);
+        THint.Line(next + 128);
+        THint.Line(next + 192);
+        THint.Line(next + 256);
+        THint.Line(next + 320);
+        THint.Line(next + 384);
+        THint.Line(next + 448);
+        THint.Line(next + 512);
     }
 
     /// <summary>sc_2c·Σ n·q over sub-block 2c plus sc_2c+1·Σ n·q over sub-block 2c+1 (32 packed bytes), as 8 int32 lanes.</summary>

@@ -53,8 +53,14 @@ internal static unsafe class Q6_KQ8Dot
     /// <see cref="Avx512"/> for four rows <paramref name="rowBytes"/> apart, results to y[0..4): the rows share the
     /// conversion of their d and one transposed final reduction (see <see cref="Q4_KQ8Dot.Avx2Rows4"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx512Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        if (Widen.PrefetchesToL2(rowBytes)) Avx512Rows4<Widen.IntoL2>(row, rowBytes, q, dq, bsums, n, y);
+        else Avx512Rows4<Widen.IntoL1>(row, rowBytes, q, dq, bsums, n, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Avx512Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y) where THint : struct, Widen.IPrefetchHint
     {
         float* scales = stackalloc float[8];   // d·dx of the four rows' current super-block
         Vector512<float> acc0 = Vector512<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -64,7 +70,7 @@ internal static unsafe class Q6_KQ8Dot
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
+            Widen.PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes, BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<short> bs = Vector256.Load(bsums + 16 * b);
             RowScales4(p0, p1, p2, p3, dq[b], scales);
@@ -85,15 +91,21 @@ internal static unsafe class Q6_KQ8Dot
     }
 
     /// <summary><see cref="Avx512Rows4"/> with 256-bit vectors (see <see cref="Q4_KQ8Dot.Avx2Rows4"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, dq, bsums, n, y);
+        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, dq, bsums, n, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y) where THint : struct, Widen.IPrefetchHint
     {
         float* scales = stackalloc float[8];
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            Widen.PrefetchNextRows(row, rowBytes, b * BlockBytes, BlockBytes);
+            Widen.PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes, BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<short> bs = Vector256.Load(bsums + 16 * b);
             RowScales4(p0, p1, p2, p3, dq[b], scales);

@@ -113,13 +113,18 @@ internal static unsafe class Q8Activations
     /// four single-row calls); interleaving them hides the 4-cycle latency of each row's one FMA chain, which
     /// bounds the single-row kernel, and loads each activation block once for four rows.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y)
+    {
+        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, d, n, y);
+        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, d, n, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y) where THint : struct, Widen.IPrefetchHint
     {
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
         byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
         float* scales = stackalloc float[32];
-        bool toL2 = Widen.PrefetchesToL2(rowBytes);
         int blocks = n / BlockValues, b = 0;
         for (; b + 8 <= blocks; b += 8)
         {
@@ -135,7 +140,7 @@ internal static unsafe class Q8Activations
             for (int k = 0; k < 8; k++, p0 += BlockBytes, p1 += BlockBytes, p2 += BlockBytes, p3 += BlockBytes, qb += BlockValues, prefetch += 4 * BlockBytes)
             {
                 Vector256<sbyte> x = Vector256.Load(qb);
-                Widen.PrefetchLines3(prefetch, toL2);
+                Widen.PrefetchLines3<THint>(prefetch);
                 acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[k]), BlockSums(p0, x), acc0);
                 acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[8 + k]), BlockSums(p1, x), acc1);
                 acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(scales[16 + k]), BlockSums(p2, x), acc2);
@@ -146,7 +151,7 @@ internal static unsafe class Q8Activations
         {
             Vector256<sbyte> x = Vector256.Load(q + b * BlockValues);
             int o = b * BlockBytes;
-            Widen.PrefetchNextRows(r0, rowBytes, o);
+            Widen.PrefetchLines3<THint>(r0 + 4 * rowBytes + 4L * o);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r0 + o) * d[b]), BlockSums(r0 + o, x), acc0);
             acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r1 + o) * d[b]), BlockSums(r1 + o, x), acc1);
             acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(Widen.Half(r2 + o) * d[b]), BlockSums(r2 + o, x), acc2);
