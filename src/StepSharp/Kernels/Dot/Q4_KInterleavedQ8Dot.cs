@@ -58,35 +58,43 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         Vector256<byte> lowControl = Vector256.Create(0x8000, 0x8000, 0x8000, 0x8000, 0x8001, 0x8001, 0x8001, 0x8001,
                                                       0x8002, 0x8002, 0x8002, 0x8002, 0x8003, 0x8003, 0x8003, 0x8003).AsByte();
         Vector256<byte> highControl = (lowControl.AsUInt16() + Vector256.Create((ushort)4)).AsByte();
+        Vector256<byte> shift4 = Vector256.Create(0x1020408000000000UL).AsByte();   // see High
         for (int b = 0; b < n / BlockValues; b++)
         {
             byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
             Q4_KQ8Dot.PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes);
             sbyte* qb = q + b * BlockValues;
             Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl)), Vector256.Create(scales[0]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl)), Vector256.Create(scales[2]), acc1);
-            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl)), Vector256.Create(scales[4]), acc2);
-            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl)), Vector256.Create(scales[6]), acc3);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[0]), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[2]), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[4]), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[6]), acc3);
         }
         Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
     }
 
     /// <summary>I of one row's super-block as 8 int32 lanes: four low-nibble and four high-nibble products summed as int16, then scaled once each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc, Vector256<byte> lowControl, Vector256<byte> highControl)
+    private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc, Vector256<byte> lowControl, Vector256<byte> highControl, Vector256<byte> shift4)
     {
         Vector256<byte> mask = Vector256.Create((byte)15);
         Vector256<byte> w0 = Vector256.Load(p + 16), w1 = Vector256.Load(p + 48), w2 = Vector256.Load(p + 80), w3 = Vector256.Load(p + 112);
         Vector256<short> lo = (Avx2Ops.MultiplyAddAdjacent(w0 & mask, Vector256.Load(qb)) + Avx2Ops.MultiplyAddAdjacent(w1 & mask, Vector256.Load(qb + 64)))
                             + (Avx2Ops.MultiplyAddAdjacent(w2 & mask, Vector256.Load(qb + 128)) + Avx2Ops.MultiplyAddAdjacent(w3 & mask, Vector256.Load(qb + 192)));
-        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(High(w0, mask), Vector256.Load(qb + 32)) + Avx2Ops.MultiplyAddAdjacent(High(w1, mask), Vector256.Load(qb + 96)))
-                            + (Avx2Ops.MultiplyAddAdjacent(High(w2, mask), Vector256.Load(qb + 160)) + Avx2Ops.MultiplyAddAdjacent(High(w3, mask), Vector256.Load(qb + 224)));
+        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(High(w0, mask, shift4), Vector256.Load(qb + 32)) + Avx2Ops.MultiplyAddAdjacent(High(w1, mask, shift4), Vector256.Load(qb + 96)))
+                            + (Avx2Ops.MultiplyAddAdjacent(High(w2, mask, shift4), Vector256.Load(qb + 160)) + Avx2Ops.MultiplyAddAdjacent(High(w3, mask, shift4), Vector256.Load(qb + 224)));
         return Avx2Ops.MultiplyAddAdjacent(lo, Avx2Ops.Shuffle(sc, lowControl).AsInt16()) + Avx2Ops.MultiplyAddAdjacent(hi, Avx2Ops.Shuffle(sc, highControl).AsInt16());
     }
 
+    /// <summary>
+    /// The high nibbles of 32 bytes: one gf2p8affineqb where the machine has GFNI (each byte times the bit matrix
+    /// of "shift right by 4": output bit i = input bit i + 4 for i &lt; 4), else a 16-bit shift and a mask.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> High(Vector256<byte> w, Vector256<byte> mask) => Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
+    private static Vector256<byte> High(Vector256<byte> w, Vector256<byte> mask, Vector256<byte> shift4) =>
+        Gfni.V256.IsSupported
+            ? Gfni.V256.GaloisFieldAffineTransform(w, shift4, 0)
+            : Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
 
     /// <summary>
     /// The plain reference: each block turned back into Q4_K and its activations back into their order, then
