@@ -22,6 +22,8 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly Dictionary<string, int> _tensorIndex;
     private readonly GgufTensorInfo[] _tensors;
     private readonly GgmlType[] _layouts;   // the type each tensor's data is in now: the file's, or one ConvertTensorInPlace made
+    private readonly Dictionary<int, nint> _relocated = [];   // tensor index → data moved out of the file (RelocateTensor)
+    private readonly List<IDisposable> _owned = [];           // memory of relocated tensors, freed with the file
 
     private GgufFile(string path, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, GCHandle pin, byte* data, bool pointerAcquired, LargePageBuffer? memory = null)
     {
@@ -155,7 +157,31 @@ public sealed unsafe class GgufFile : IDisposable
         if (!_tensorIndex.TryGetValue(name, out int i))
             return null;
         GgufTensorInfo t = _tensors[i];
-        return new TensorView(t.Name, _layouts[i], (long[])t.Shape.Clone(), _base + DataOffset + t.Offset, t.ByteLength);
+        byte* data = _relocated.TryGetValue(i, out nint moved) ? (byte*)moved : _base + DataOffset + t.Offset;
+        return new TensorView(t.Name, _layouts[i], (long[])t.Shape.Clone(), data, t.ByteLength);
+    }
+
+    /// <summary>
+    /// Points a tensor at a copy of its data elsewhere, in <paramref name="layout"/> (another layout of the same size,
+    /// e.g. the kernels' rewritten copy of a mapped tensor); <paramref name="owner"/>, when given, is disposed with
+    /// this file. Views taken afterwards read the copy; <see cref="Tensors"/> keeps the file's types.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layout's rows take a different number of bytes.</exception>
+    public void RelocateTensor(string name, GgmlType layout, byte* data, IDisposable? owner)
+    {
+        TensorView current = GetTensor(name);
+        CheckSameSize(current, layout);
+        ArgumentNullException.ThrowIfNull(data);
+        if (owner is not null) _owned.Add(owner);
+        int i = _tensorIndex[name];
+        _relocated[i] = (nint)data;
+        _layouts[i] = layout;
+    }
+
+    private void CheckSameSize(in TensorView current, GgmlType layout)
+    {
+        if (GgmlTypeInfo.RowBytes(layout, current.Ne0) != current.RowByteLength)
+            throw new ArgumentException($"{Path}: tensor '{current.Name}' cannot change from {current.Type} to {layout}: rows of {current.Ne0} values take {current.RowByteLength} and {GgmlTypeInfo.RowBytes(layout, current.Ne0)} bytes", nameof(layout));
     }
 
     /// <summary>True when the tensor data is this object's own copy of the file (<see cref="Load"/>), which <see cref="ConvertTensorInPlace"/> may rewrite.</summary>
@@ -174,8 +200,7 @@ public sealed unsafe class GgufFile : IDisposable
         ArgumentNullException.ThrowIfNull(rewrite);
         if (!HoldsPrivateCopy) throw new InvalidOperationException($"{Path}: tensor data is not a private copy; load the file into memory (GgufFile.Load) to rewrite it");
         TensorView current = GetTensor(name);
-        if (GgmlTypeInfo.RowBytes(layout, current.Ne0) != current.RowByteLength)
-            throw new ArgumentException($"{Path}: tensor '{name}' cannot change from {current.Type} to {layout}: rows of {current.Ne0} values take {current.RowByteLength} and {GgmlTypeInfo.RowBytes(layout, current.Ne0)} bytes", nameof(layout));
+        CheckSameSize(current, layout);
         rewrite(current);
         _layouts[_tensorIndex[name]] = layout;
         return GetTensor(name);
@@ -193,6 +218,9 @@ public sealed unsafe class GgufFile : IDisposable
         if (_pin.IsAllocated)
             _pin.Free();
         _memory?.Dispose();
+        foreach (IDisposable owned in _owned) owned.Dispose();
+        _owned.Clear();
+        _relocated.Clear();
         _base = null;
     }
 

@@ -5,13 +5,14 @@ using StepSharp.Tensors.Blocks;
 namespace StepSharp.Kernels;
 
 /// <summary>
-/// Rewrites weights, at load, into the layouts the decode kernels read fastest, where that costs nothing more
-/// than the load already did: only when the file was read into memory of its own (<see cref="GgufFile.Load"/>,
-/// <c>--no-mmap</c>); a mapped file is the page cache's and stays as it is. Today that is Q4_K →
-/// <see cref="GgmlType.Q4_KInterleaved"/> (the same bytes rearranged; see <see cref="Dot.Q4_KInterleavedQ8Dot"/>),
-/// as llama.cpp repacks Q4_0 for its AArch64/AVX kernels at load. Every kernel, the panel decoder and
-/// <see cref="Dequantize"/> read the new layout, so results do not depend on it beyond the order of additions.
-/// <c>STEPSHARP_REPACK=0</c> turns it off (to compare).
+/// Rewrites weights, at load, into the layouts the decode kernels read fastest. Today that is Q4_K →
+/// <see cref="GgmlType.Q4_KInterleaved"/> (the same bytes rearranged; see <see cref="Dot.Q4_KInterleavedQ8Dot"/>).
+/// A file read into memory of its own (<see cref="GgufFile.Load"/>, <c>--no-mmap</c>) is rewritten in place; from a
+/// mapped file the Q4_K tensors are copied into one huge-page buffer and rewritten there, the other tensors stay
+/// mapped (llama.cpp does the same for the types it repacks at load). The copy is skipped when it would take more
+/// than half of the memory the process may use. Every kernel, the panel decoder and <see cref="Dequantize"/> read
+/// the new layout, so results do not depend on it beyond the order of additions. <c>STEPSHARP_REPACK=0</c> turns it
+/// off (to compare).
 /// </summary>
 public static class KernelWeightLayouts
 {
@@ -20,18 +21,51 @@ public static class KernelWeightLayouts
     /// <summary>True unless the environment turns rewriting off.</summary>
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable(EnvironmentVariable) is not ("0" or "false");
 
-    /// <summary>Rewrites every Q4_K tensor of a private in-memory copy (nothing for a mapped file, the scalar tier or when disabled); returns how many.</summary>
+    /// <summary>Rewrites every Q4_K tensor of the file (nothing on the scalar tier or when disabled); returns how many.</summary>
     public static unsafe int Apply(GgufFile file)
     {
-        if (!Enabled || !file.HoldsPrivateCopy || KernelIsa.Current == Isa.Scalar) return 0;
-        int rewritten = 0;
+        if (!Enabled || KernelIsa.Current == Isa.Scalar) return 0;
+        var names = new List<string>();
+        long total = 0;
         foreach (GgufTensorInfo info in file.Tensors)
         {
-            if (file.GetTensor(info.Name).Type != GgmlType.Q4_K) continue;
-            file.ConvertTensorInPlace(info.Name, GgmlType.Q4_KInterleaved,
-                view => Q4_KInterleavedBlock.FromQ4_K(view.Data, view.ByteLength / Q4_KInterleavedBlock.Bytes));
-            rewritten++;
+            TensorView view = file.GetTensor(info.Name);
+            if (view.Type != GgmlType.Q4_K) continue;
+            names.Add(info.Name);
+            total += Aligned(view.ByteLength);
         }
-        return rewritten;
+        if (names.Count == 0) return 0;
+        if (file.HoldsPrivateCopy)
+        {
+            foreach (string name in names)
+                file.ConvertTensorInPlace(name, GgmlType.Q4_KInterleaved, view => Q4_KInterleavedBlock.FromQ4_K(view.Data, view.ByteLength / Q4_KInterleavedBlock.Bytes));
+            return names.Count;
+        }
+        if (total > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2) return 0;
+        var copy = new LargePageBuffer(total);
+        bool owned = false;
+        try
+        {
+            long offset = 0;
+            foreach (string name in names)
+            {
+                TensorView view = file.GetTensor(name);
+                byte* data = copy.Data + offset;
+                Buffer.MemoryCopy(view.Data, data, view.ByteLength, view.ByteLength);
+                Q4_KInterleavedBlock.FromQ4_K(data, view.ByteLength / Q4_KInterleavedBlock.Bytes);
+                file.RelocateTensor(name, GgmlType.Q4_KInterleaved, data, owned ? null : copy);
+                owned = true;
+                offset += Aligned(view.ByteLength);
+            }
+        }
+        catch
+        {
+            if (!owned) copy.Dispose();
+            throw;
+        }
+        return names.Count;
     }
+
+    /// <summary>Each copied tensor starts on a cache line.</summary>
+    private static long Aligned(long bytes) => (bytes + 63) & ~63L;
 }

@@ -7,10 +7,10 @@ using StepSharp.Tensors;
 namespace StepSharp.Tests.Kernels;
 
 /// <summary>
-/// Weights read into memory (<c>--no-mmap</c>) are rewritten into the kernels' layouts at load; a mapped file is not.
-/// Either way the model computes the same logits up to the order of additions.
+/// Weights are rewritten into the kernels' layouts at load: in place in memory read from the file (<c>--no-mmap</c>),
+/// copied out of a mapped file. Either way the model computes the logits of the file's layout up to the order of additions.
 /// </summary>
-public class KernelWeightLayoutsTests
+public unsafe class KernelWeightLayoutsTests
 {
     /// <summary>The demo shape quantized as Q4_K_M: its 256-value rows are Q4_K (and Q6_K), the 128-value ones fall back.</summary>
     private static readonly Lazy<byte[]> Q4_K_M = new(() =>
@@ -20,31 +20,43 @@ public class KernelWeightLayoutsTests
     });
 
     [Fact]
-    public void OnlyAPrivateCopyIsRewrittenAndItsViewsSayIntoWhat()
+    public void APrivateCopyIsRewrittenInPlaceAndAMappedFilesQ4_KTensorsAreCopiedOut()
     {
         string path = WriteTemp(Q4_K_M.Value);
         try
         {
+            using var untouched = GgufFile.Open(path);
             using var mapped = GgufFile.Open(path);
             using var read = GgufFile.Load(path);
             Assert.False(mapped.HoldsPrivateCopy);
             Assert.True(read.HoldsPrivateCopy);
-            Assert.Equal(0, KernelWeightLayouts.Apply(mapped));
             var e = Assert.Throws<InvalidOperationException>(() => mapped.ConvertTensorInPlace("blk.0.attn_q.weight", GgmlType.Q4_KInterleaved, _ => { }));
             Assert.Contains(path, e.Message);
 
             int q4k = read.Tensors.Count(t => t.Type == GgmlType.Q4_K);
             Assert.True(q4k > 10, $"the test model has only {q4k} Q4_K tensors");
-            Assert.Equal(KernelIsa.Current == Isa.Scalar ? 0 : q4k, KernelWeightLayouts.Apply(read));
-            Assert.Equal(0, KernelWeightLayouts.Apply(read));   // already rewritten
-            foreach (GgufTensorInfo t in read.Tensors.Where(t => t.Type == GgmlType.Q4_K))
+            bool rewrites = KernelIsa.Current != Isa.Scalar && KernelWeightLayouts.Enabled;
+            GgufTensorInfo norm = mapped.GetTensorInfo("blk.0.attn_norm.weight");
+            byte* mappedStart = mapped.GetTensor(norm.Name).Data - mapped.DataOffset - norm.Offset;
+            foreach (GgufFile file in new[] { read, mapped })
             {
-                TensorView now = read.GetTensor(t.Name);
-                Assert.Equal(KernelIsa.Current == Isa.Scalar ? GgmlType.Q4_K : GgmlType.Q4_KInterleaved, now.Type);
-                Assert.Equal(mapped.GetTensor(t.Name).ToFloatArray(), now.ToFloatArray());
+                Assert.Equal(rewrites ? q4k : 0, KernelWeightLayouts.Apply(file));
+                Assert.Equal(0, KernelWeightLayouts.Apply(file));   // already rewritten
+                foreach (GgufTensorInfo t in file.Tensors)
+                {
+                    TensorView now = file.GetTensor(t.Name);
+                    bool rewritten = t.Type == GgmlType.Q4_K && rewrites;
+                    Assert.Equal(rewritten ? GgmlType.Q4_KInterleaved : t.Type, now.Type);
+                    Assert.Equal(untouched.GetTensor(t.Name).ToFloatArray(), now.ToFloatArray());
+                    // The mapped file's rewritten tensors live in a copy, its others in the mapping.
+                    if (file == mapped) Assert.Equal(!rewritten, now.Data == mappedStart + mapped.DataOffset + t.Offset);
+                }
             }
+            Assert.Equal(GgmlType.Q4_K, untouched.GetTensor("blk.0.attn_q.weight").Type);
             // A layout whose rows take other sizes is refused by name.
             var size = Assert.Throws<ArgumentException>(() => read.ConvertTensorInPlace("blk.0.attn_q.weight", GgmlType.Q8_0, _ => { }));
+            Assert.Contains("blk.0.attn_q.weight", size.Message);
+            size = Assert.Throws<ArgumentException>(() => mapped.RelocateTensor("blk.0.attn_q.weight", GgmlType.Q8_0, untouched.GetTensor("blk.0.attn_q.weight").Data, null));
             Assert.Contains("blk.0.attn_q.weight", size.Message);
         }
         finally
@@ -56,22 +68,26 @@ public class KernelWeightLayoutsTests
     [Theory]
     [InlineData(ActivationMode.Int8ForDecode)]
     [InlineData(ActivationMode.Float)]
-    public void AModelReadIntoMemoryGivesTheLogitsOfTheMappedFile(ActivationMode mode)
+    public void ModelsOverRewrittenWeightsGiveTheLogitsOfTheFileLayout(ActivationMode mode)
     {
         string path = WriteTemp(Q4_K_M.Value);
         try
         {
             using var activations = ActivationQuantization.Set(mode);
             using var pool = new KernelThreadPool(2);
-            float[] mapped = Logits(GgufFile.Open(path), pool, out GgmlType mappedType);
-            float[] read = Logits(GgufFile.Load(path), pool, out GgmlType readType);
-            Assert.Equal(GgmlType.Q4_K, mappedType);
-            Assert.Equal(KernelIsa.Current == Isa.Scalar ? GgmlType.Q4_K : GgmlType.Q4_KInterleaved, readType);
-            // Only the order of float additions differs (the integer sums are exact), so the logits agree closely;
-            // with int8 activations a rounding of an activation could flip, which moves a logit by ~1e-2 at most.
-            float worst = 0;
-            for (int i = 0; i < mapped.Length; i++) worst = Math.Max(worst, Math.Abs(mapped[i] - read[i]));
-            Assert.True(worst <= (mode == ActivationMode.Float ? 1e-4f : 0.05f), $"max |Δlogit| {worst}");
+            // Step35Model.Load builds over the file as it is; ModelLoader.Load rewrites first (mapped: copied out; read: in place).
+            float[] reference = Logits(GgufFile.Open(path), pool, file => Step35Model.Load(file, pool, ownsFile: true), out GgmlType fileType);
+            Assert.Equal(GgmlType.Q4_K, fileType);
+            foreach (bool map in new[] { true, false })
+            {
+                float[] logits = Logits(map ? GgufFile.Open(path) : GgufFile.Load(path), pool, file => ModelLoader.Load(file, pool, ownsFile: true), out GgmlType type);
+                Assert.Equal(KernelIsa.Current == Isa.Scalar || !KernelWeightLayouts.Enabled ? GgmlType.Q4_K : GgmlType.Q4_KInterleaved, type);
+                // Only the order of float additions differs (the integer sums are exact), so the logits agree closely;
+                // with int8 activations a rounding of an activation could flip, which moves a logit by ~1e-2 at most.
+                float worst = 0;
+                for (int i = 0; i < reference.Length; i++) worst = Math.Max(worst, Math.Abs(reference[i] - logits[i]));
+                Assert.True(worst <= (mode == ActivationMode.Float ? 1e-4f : 0.05f), $"mapped {map}: max |Δlogit| {worst}");
+            }
         }
         finally
         {
@@ -80,9 +96,9 @@ public class KernelWeightLayoutsTests
     }
 
     /// <summary>A 24-token prompt in one batch (prefill tiles, MoE experts with few tokens each), then 8 decode steps.</summary>
-    private static float[] Logits(GgufFile file, KernelThreadPool pool, out GgmlType attentionType)
+    private static float[] Logits(GgufFile file, KernelThreadPool pool, Func<GgufFile, ICausalLanguageModel> load, out GgmlType attentionType)
     {
-        using var model = ModelLoader.Load(file, pool, ownsFile: true);
+        using var model = load(file);
         attentionType = file.GetTensor("blk.0.attn_q.weight").Type;
         int V = model.VocabSize;
         int[] prompt = Enumerable.Range(0, 24).Select(i => 40 + 7 * i % 80).ToArray();
