@@ -37,7 +37,7 @@ public sealed unsafe class BenchWeights : IDisposable
         {
             rng.NextBytes(span);
             int blockBytes = GgmlTypeInfo.BlockBytes(type);
-            int scaleAt = type == GgmlType.Q6_K ? 208 : 0;
+            int scaleAt = type is GgmlType.Q6_K or GgmlType.Q6_KInterleaved ? 208 : 0;
             bool hasMin = type is GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q5_K;
             for (long at = 0; at < bytes; at += blockBytes)
             {
@@ -47,6 +47,7 @@ public sealed unsafe class BenchWeights : IDisposable
         }
         // Random bytes are a valid block of either Q4_K layout; rearranging them keeps the benchmark honest about the data.
         if (type == GgmlType.Q4_KInterleaved) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(Data, bytes / 144);
+        if (type == GgmlType.Q6_KInterleaved) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(Data, bytes / 210);
         View = new TensorView("bench", type, [inputs, (long)rows * copies], Data, bytes);
     }
 

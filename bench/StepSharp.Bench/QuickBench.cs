@@ -157,19 +157,25 @@ public static unsafe class QuickBench
             using var interleaved = new BenchWeights(type, rows, inputs, 1);
             sbyte[] permutedArray = GC.AllocateUninitializedArray<sbyte>(inputs, pinned: true);
             sbyte* permuted = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(permutedArray));
-            if (type == GgmlType.Q4_K)
+            bool hasInterleaved = type is GgmlType.Q4_K or GgmlType.Q6_K;
+            if (hasInterleaved)
             {
                 Buffer.MemoryCopy(baseRow, interleaved.Data, rows * rowBytes, rows * rowBytes);
-                StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(interleaved.Data, rows * rowBytes / 144);
+                if (type == GgmlType.Q4_K) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(interleaved.Data, rows * rowBytes / 144);
+                else StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(interleaved.Data, rows * rowBytes / 210);
                 Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
             }
             byte* interleavedRows = interleaved.Data;
             void FourInterleaved()
             {
-                for (int r = 0; r < rows; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
+                for (int r = 0; r < rows; r += 4)
+                {
+                    if (type == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
+                    else Q6_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
+                }
             }
             var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };
-            if (type == GgmlType.Q4_K) cases.InsertRange(2, [("four rows interleaved", FourInterleaved), ("four rows", Four)]);
+            if (hasInterleaved) cases.InsertRange(2, [("four rows interleaved", FourInterleaved), ("four rows", Four)]);
             foreach (var (name, call) in cases)
             {
                 for (int i = 0; i < 100; i++) call();

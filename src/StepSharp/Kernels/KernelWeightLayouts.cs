@@ -6,10 +6,11 @@ namespace StepSharp.Kernels;
 
 /// <summary>
 /// Rewrites weights, at load, into the layouts the decode kernels read fastest. Today that is Q4_K →
-/// <see cref="GgmlType.Q4_KInterleaved"/> (the same bytes rearranged; see <see cref="Dot.Q4_KInterleavedQ8Dot"/>).
+/// <see cref="GgmlType.Q4_KInterleaved"/> and Q6_K → <see cref="GgmlType.Q6_KInterleaved"/> (the same bytes
+/// rearranged; see <see cref="Dot.Q4_KInterleavedQ8Dot"/>, <see cref="Dot.Q6_KInterleavedQ8Dot"/>).
 /// A file read into memory of its own (<see cref="GgufFile.Load"/>, <c>--no-mmap</c>) is rewritten in place; from a
 /// mapped file the Q4_K tensors are copied into one huge-page buffer and rewritten there, the other tensors stay
-/// mapped (llama.cpp does the same for the types it repacks at load). The copy is skipped when it would take more
+/// mapped (llama.cpp does the same for the types it repacks at load). Blocks are rewritten on all cores. The copy is skipped when it would take more
 /// than half of the memory the process may use. Every kernel, the panel decoder and <see cref="Dequantize"/> read
 /// the new layout, so results do not depend on it beyond the order of additions. <c>STEPSHARP_REPACK=0</c> turns it
 /// off (to compare).
@@ -21,7 +22,15 @@ public static class KernelWeightLayouts
     /// <summary>True unless the environment turns rewriting off.</summary>
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable(EnvironmentVariable) is not ("0" or "false");
 
-    /// <summary>Rewrites every Q4_K tensor of the file (nothing on the scalar tier or when disabled); returns how many.</summary>
+    /// <summary>The layout a type is rewritten into, or the type itself.</summary>
+    public static GgmlType LayoutFor(GgmlType type) => type switch
+    {
+        GgmlType.Q4_K => GgmlType.Q4_KInterleaved,
+        GgmlType.Q6_K => GgmlType.Q6_KInterleaved,
+        _ => type,
+    };
+
+    /// <summary>Rewrites every Q4_K and Q6_K tensor of the file (nothing on the scalar tier or when disabled); returns how many.</summary>
     public static unsafe int Apply(GgufFile file)
     {
         if (!Enabled || KernelIsa.Current == Isa.Scalar) return 0;
@@ -30,7 +39,7 @@ public static class KernelWeightLayouts
         foreach (GgufTensorInfo info in file.Tensors)
         {
             TensorView view = file.GetTensor(info.Name);
-            if (view.Type != GgmlType.Q4_K) continue;
+            if (LayoutFor(view.Type) == view.Type) continue;
             names.Add(info.Name);
             total += Aligned(view.ByteLength);
         }
@@ -38,7 +47,10 @@ public static class KernelWeightLayouts
         if (file.HoldsPrivateCopy)
         {
             foreach (string name in names)
-                file.ConvertTensorInPlace(name, GgmlType.Q4_KInterleaved, view => Q4_KInterleavedBlock.FromQ4_K(view.Data, view.ByteLength / Q4_KInterleavedBlock.Bytes));
+            {
+                TensorView view = file.GetTensor(name);
+                file.ConvertTensorInPlace(name, LayoutFor(view.Type), v => Rewrite(v.Type, v.Data, v.ByteLength));
+            }
             return names.Count;
         }
         if (total > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2) return 0;
@@ -52,8 +64,8 @@ public static class KernelWeightLayouts
                 TensorView view = file.GetTensor(name);
                 byte* data = copy.Data + offset;
                 Buffer.MemoryCopy(view.Data, data, view.ByteLength, view.ByteLength);
-                Q4_KInterleavedBlock.FromQ4_K(data, view.ByteLength / Q4_KInterleavedBlock.Bytes);
-                file.RelocateTensor(name, GgmlType.Q4_KInterleaved, data, owned ? null : copy);
+                Rewrite(view.Type, data, view.ByteLength);
+                file.RelocateTensor(name, LayoutFor(view.Type), data, owned ? null : copy);
                 owned = true;
                 offset += Aligned(view.ByteLength);
             }
@@ -64,6 +76,22 @@ public static class KernelWeightLayouts
             throw;
         }
         return names.Count;
+    }
+
+    /// <summary>Rewrites the blocks of a <paramref name="type"/> tensor in place, in parallel slices of 16K blocks.</summary>
+    private static unsafe void Rewrite(GgmlType type, byte* data, long bytes)
+    {
+        const long SliceBlocks = 16384;
+        int blockBytes = GgmlTypeInfo.BlockBytes(type);
+        long blocks = bytes / blockBytes;
+        nint start = (nint)data;
+        Parallel.For(0, (blocks + SliceBlocks - 1) / SliceBlocks, slice =>
+        {
+            byte* p = (byte*)start + slice * SliceBlocks * blockBytes;
+            long count = Math.Min(SliceBlocks, blocks - slice * SliceBlocks);
+            if (type == GgmlType.Q4_K) Q4_KInterleavedBlock.FromQ4_K(p, count);
+            else Q6_KInterleavedBlock.FromQ6_K(p, count);
+        });
     }
 
     /// <summary>Each copied tensor starts on a cache line.</summary>

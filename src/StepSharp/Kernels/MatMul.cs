@@ -192,9 +192,12 @@ public static unsafe class MatMul
     private static int Int8Blocks(GgmlType type) => type switch
     {
         GgmlType.Q8_0 => 32,
-        GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q6_K => 256,
+        GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q6_K or GgmlType.Q6_KInterleaved => 256,
         _ => 0,
     };
+
+    /// <summary>True for the interleaved layouts, whose kernels read the Q8_K activations permuted (<see cref="Q4_KInterleavedQ8Dot.PermuteActivations"/>).</summary>
+    private static bool TakesPermutedActivations(GgmlType type) => type is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved;
 
     /// <summary>True when n tokens go through the register-tiled prefill path on <paramref name="isa"/>.</summary>
     private static bool UsesTiles(Isa isa, int n) => MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa);
@@ -236,8 +239,8 @@ public static unsafe class MatMul
         private float[] _xSums = [];
         public bool QuantizedActivations;
         public sbyte* Qx;                        // N × Inputs int8 activations (QuantizedActivations only)
-        public sbyte* QxPermuted;                // the same for Q4_KInterleaved rows (Permutes only)
-        public bool Permutes;                    // some matrix is Q4_KInterleaved: Quantize also fills PermutedQx
+        public sbyte* QxPermuted;                // the same for the interleaved layouts' rows (Permutes only)
+        public bool Permutes;                    // some matrix is in an interleaved layout: Quantize also fills PermutedQx
         public float* Dx;                        // their block scales: N × ScalesPerToken
         public short* Bsums;                     // Q8_K only: N × Inputs/16 sums of 16 int8 values
         public int ScalesPerToken;               // Inputs/32 (Q8_0 blocks) or Inputs/256 (Q8_K blocks)
@@ -295,8 +298,8 @@ public static unsafe class MatMul
             if (_qx.Length < n * Inputs) _qx = new sbyte[Math.Max(n * Inputs, 2 * _qx.Length)];
             if (Scales.Length < n * ScalesPerToken) Scales = new float[Math.Max(n * ScalesPerToken, 2 * Scales.Length)];
             if (BlockSums.Length < n * sumsPerToken) BlockSums = new short[Math.Max(n * sumsPerToken, 2 * BlockSums.Length)];
-            Permutes = Type == GgmlType.Q4_KInterleaved;
-            for (int i = 0; i < SegmentCount; i++) Permutes |= _segments[i].Type == GgmlType.Q4_KInterleaved;
+            Permutes = TakesPermutedActivations(Type);
+            for (int i = 0; i < SegmentCount; i++) Permutes |= TakesPermutedActivations(_segments[i].Type);
             if (Permutes && PermutedQx.Length < n * Inputs) PermutedQx = new sbyte[Math.Max(n * Inputs, 2 * PermutedQx.Length)];
             fixed (sbyte* pq = _qx)
             fixed (sbyte* pp = PermutedQx)
@@ -368,6 +371,13 @@ public static unsafe class MatMul
                     else if (Isa == Isa.Avx2)
                         for (; r + 4 <= r1; r += 4) Q6_KQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, bs, Inputs, y + r);
                     for (; r < r1; r++) y[r] = Q6_KQ8Dot.Dot(Isa, weights + r * rowBytes, qx, dx, bs, Inputs);
+                }
+                else if (type == GgmlType.Q6_KInterleaved)
+                {
+                    sbyte* qp = QxPermuted + (long)t * Inputs;
+                    if (Isa != Isa.Scalar)
+                        for (; r + 4 <= r1; r += 4) Q6_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qp, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q6_KInterleavedQ8Dot.Dot(Isa, weights + r * rowBytes, qp, dx, bs, Inputs);
                 }
                 else if (type == GgmlType.Q4_KInterleaved)
                 {

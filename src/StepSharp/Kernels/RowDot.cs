@@ -16,7 +16,7 @@ public static unsafe class RowDot
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
         GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => true,
         GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => true,
-        GgmlType.Q4_KInterleaved => true,
+        GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved => true,
         _ => false,
     };
 
@@ -73,7 +73,8 @@ public static unsafe class RowDot
         GgmlType.Q4_0 => &Q4_0Dot.Dot,
         GgmlType.Q5_0 => &Q5_0Dot.Dot,
         GgmlType.Q4_K => &Q4_KDot.Dot,
-        GgmlType.Q4_KInterleaved => &Q4_KInterleavedDot.Dot,
+        GgmlType.Q4_KInterleaved => &InterleavedDot.Q4_K,
+        GgmlType.Q6_KInterleaved => &InterleavedDot.Q6_K,
         GgmlType.Q5_K => &Q5_KDot.Dot,
         GgmlType.Q6_K => &Q6_KDot.Dot,
         _ => throw new ArgumentException($"no fused dot-product kernel for {type} rows", nameof(type)),

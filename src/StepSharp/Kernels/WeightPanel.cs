@@ -21,9 +21,9 @@ internal static unsafe class WeightPanel
         int blockValues = GgmlTypeInfo.BlockSize(type);
         int blockBytes = GgmlTypeInfo.BlockBytes(type);
         byte* src = row + (long)(k0 / blockValues) * blockBytes;
-        if (type == GgmlType.Q4_KInterleaved)
+        if (GgmlTypeInfo.IsInMemoryLayout(type))
         {
-            DecodeQ4_KInterleaved(src, len / 256, dst, isa);
+            DecodeInterleaved(type, src, len / 256, dst, isa);
             return;
         }
         if (isa == Isa.Avx512)
@@ -38,15 +38,19 @@ internal static unsafe class WeightPanel
         Dequantize.Row(type, new ReadOnlySpan<byte>(src, len / blockValues * blockBytes), new Span<float>(dst, len));
     }
 
-    /// <summary>Each block turned back into Q4_K on the stack, then decoded as Q4_K: the same values bit for bit.</summary>
-    private static void DecodeQ4_KInterleaved(byte* src, int blocks, float* dst, Isa isa)
+    /// <summary>Each block of an interleaved K-quant turned back into its file type on the stack, then decoded as that: the same values bit for bit.</summary>
+    private static void DecodeInterleaved(GgmlType type, byte* src, int blocks, float* dst, Isa isa)
     {
-        byte* block = stackalloc byte[Q4_KInterleavedBlock.Bytes];
-        for (int b = 0; b < blocks; b++, src += Q4_KInterleavedBlock.Bytes, dst += 256)
+        bool q4k = type == GgmlType.Q4_KInterleaved;
+        int blockBytes = q4k ? Q4_KInterleavedBlock.Bytes : Q6_KInterleavedBlock.Bytes;
+        byte* block = stackalloc byte[Q6_KInterleavedBlock.Bytes];
+        for (int b = 0; b < blocks; b++, src += blockBytes, dst += 256)
         {
-            Q4_KInterleavedBlock.ToQ4_K(src, block);
-            if (isa == Isa.Avx512) DecodeQ4_KAvx512(block, 1, dst);
-            else Q4_KBlock.Dequantize(new ReadOnlySpan<byte>(block, Q4_KInterleavedBlock.Bytes), new Span<float>(dst, 256));
+            if (q4k) Q4_KInterleavedBlock.ToQ4_K(src, block);
+            else Q6_KInterleavedBlock.ToQ6_K(src, block);
+            if (isa == Isa.Avx512 && q4k) DecodeQ4_KAvx512(block, 1, dst);
+            else if (isa == Isa.Avx512) DecodeQ6_KAvx512(block, 1, dst);
+            else Dequantize.Row(q4k ? GgmlType.Q4_K : GgmlType.Q6_K, new ReadOnlySpan<byte>(block, blockBytes), new Span<float>(dst, 256));
         }
     }
 

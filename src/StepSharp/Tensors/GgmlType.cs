@@ -48,4 +48,7 @@ public enum GgmlType : uint
     /// Never read from or written to a file (<see cref="GgmlTypeInfo.IsKnown"/> is false for it).
     /// </summary>
     Q4_KInterleaved = 1000 + Q4_K,
+
+    /// <summary>Not a ggml type: Q6_K rearranged like <see cref="Q4_KInterleaved"/> (<see cref="Blocks.Q6_KInterleavedBlock"/>).</summary>
+    Q6_KInterleaved = 1000 + Q6_K,
 }

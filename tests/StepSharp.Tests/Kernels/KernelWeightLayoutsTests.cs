@@ -33,20 +33,20 @@ public unsafe class KernelWeightLayoutsTests
             var e = Assert.Throws<InvalidOperationException>(() => mapped.ConvertTensorInPlace("blk.0.attn_q.weight", GgmlType.Q4_KInterleaved, _ => { }));
             Assert.Contains(path, e.Message);
 
-            int q4k = read.Tensors.Count(t => t.Type == GgmlType.Q4_K);
-            Assert.True(q4k > 10, $"the test model has only {q4k} Q4_K tensors");
+            int q4k = read.Tensors.Count(t => t.Type == GgmlType.Q4_K), q6k = read.Tensors.Count(t => t.Type == GgmlType.Q6_K);
+            Assert.True(q4k > 10 && q6k > 0, $"the test model has only {q4k} Q4_K and {q6k} Q6_K tensors");
             bool rewrites = KernelIsa.Current != Isa.Scalar && KernelWeightLayouts.Enabled;
             GgufTensorInfo norm = mapped.GetTensorInfo("blk.0.attn_norm.weight");
             byte* mappedStart = mapped.GetTensor(norm.Name).Data - mapped.DataOffset - norm.Offset;
             foreach (GgufFile file in new[] { read, mapped })
             {
-                Assert.Equal(rewrites ? q4k : 0, KernelWeightLayouts.Apply(file));
+                Assert.Equal(rewrites ? q4k + q6k : 0, KernelWeightLayouts.Apply(file));
                 Assert.Equal(0, KernelWeightLayouts.Apply(file));   // already rewritten
                 foreach (GgufTensorInfo t in file.Tensors)
                 {
                     TensorView now = file.GetTensor(t.Name);
-                    bool rewritten = t.Type == GgmlType.Q4_K && rewrites;
-                    Assert.Equal(rewritten ? GgmlType.Q4_KInterleaved : t.Type, now.Type);
+                    bool rewritten = t.Type is GgmlType.Q4_K or GgmlType.Q6_K && rewrites;
+                    Assert.Equal(rewritten ? KernelWeightLayouts.LayoutFor(t.Type) : t.Type, now.Type);
                     Assert.Equal(untouched.GetTensor(t.Name).ToFloatArray(), now.ToFloatArray());
                     // The mapped file's rewritten tensors live in a copy, its others in the mapping.
                     if (file == mapped) Assert.Equal(!rewritten, now.Data == mappedStart + mapped.DataOffset + t.Offset);

@@ -89,6 +89,7 @@ public class MatMulTests
     [InlineData(GgmlType.Q6_K, 1, true)]
     [InlineData(GgmlType.Q4_KInterleaved, 1, true)]
     [InlineData(GgmlType.Q4_KInterleaved, 2, true)]
+    [InlineData(GgmlType.Q6_KInterleaved, 1, true)]
     public unsafe void DoesNotAllocatePerCall(GgmlType type, int tokens, bool int8Activations)
     {
         using var activations = ActivationQuantization.Enable(int8Activations);
@@ -116,14 +117,16 @@ public class MatMulTests
     [InlineData(GgmlType.Q6_K, 2)]
     [InlineData(GgmlType.Q4_KInterleaved, 1)]
     [InlineData(GgmlType.Q4_KInterleaved, 3)]
+    [InlineData(GgmlType.Q6_KInterleaved, 1)]
+    [InlineData(GgmlType.Q6_KInterleaved, 2)]
     public unsafe void Int8ActivationsMatchTheScalarKernelsRowByRow(GgmlType type, int tokens)
     {
         // 37 rows over 2 threads: chunks of four-row groups plus single rows at the end, every row checked against
         // the scalar reference kernel on the same rounded activations (Q8_0 blocks for Q8_0, Q8_K for the K-quants).
         const int inputs = 768, rows = 37;
         byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 9);
-        // The interleaved layout is checked against the Q4_K kernel on the Q4_K rows it was made from.
-        byte[] q4k = RandomWeights.Rows(GgmlType.Q4_K, rows, inputs, seed: 9);
+        // The interleaved layouts are checked against the file type's kernel on the rows they were made from.
+        byte[] fileRows = RandomWeights.Rows(type == GgmlType.Q6_KInterleaved ? GgmlType.Q6_K : GgmlType.Q4_K, rows, inputs, seed: 9);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: 10, scale: 2f);
         var y = new float[tokens * rows];
         using var pool = new KernelThreadPool(2);
@@ -131,11 +134,11 @@ public class MatMulTests
         var q = new sbyte[inputs];
         var d = new float[inputs / 32];
         var sums = new short[inputs / 16];
-        fixed (byte* p = data) fixed (byte* pk = q4k) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums)
+        fixed (byte* p = data) fixed (byte* pk = fileRows) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums)
         {
             var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
             MatMul.Compute(pool, weights, 0, rows, x, tokens, y);
-            if (type == GgmlType.Q4_KInterleaved) Assert.NotEqual(q4k, data);
+            if (type is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved) Assert.NotEqual(fileRows, data);
             for (int t = 0; t < tokens; t++)
             {
                 if (type == GgmlType.Q8_0) Q8Activations.Quantize(px + t * inputs, inputs, pq, pd);
@@ -148,6 +151,7 @@ public class MatMulTests
                         GgmlType.Q8_0 => Q8Activations.Scalar(row, pq, pd, inputs),
                         GgmlType.Q4_K => Q4_KQ8Dot.Scalar(row, pq, pd, ps, inputs),
                         GgmlType.Q4_KInterleaved => Q4_KQ8Dot.Scalar(pk + (long)r * weights.RowByteLength, pq, pd, ps, inputs),
+                        GgmlType.Q6_KInterleaved => Q6_KQ8Dot.Scalar(pk + (long)r * weights.RowByteLength, pq, pd, ps, inputs),
                         _ => Q6_KQ8Dot.Scalar(row, pq, pd, ps, inputs),
                     };
                     float actual = y[t * rows + r];
@@ -209,6 +213,8 @@ public class MatMulTests
     [InlineData(GgmlType.Q4_KInterleaved, GgmlType.Q6_K, 1)]  // shared Q8_K activations, permuted for the first
     [InlineData(GgmlType.Q6_K, GgmlType.Q4_KInterleaved, 2)]
     [InlineData(GgmlType.Q4_KInterleaved, GgmlType.Q4_KInterleaved, 16)]
+    [InlineData(GgmlType.Q4_KInterleaved, GgmlType.Q6_KInterleaved, 1)]
+    [InlineData(GgmlType.Q6_KInterleaved, GgmlType.Q6_K, 2)]
     public unsafe void SameInputMatricesGiveTheResultsOfSeparateCalls(GgmlType first, GgmlType other, int tokens)
     {
         // Four matrices of the attention's shapes in miniature (query, key, value, a 6-row head gate): 6 and 18 rows

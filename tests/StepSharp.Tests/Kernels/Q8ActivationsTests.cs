@@ -235,34 +235,43 @@ public unsafe class Q8ActivationsTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    [InlineData(5)]
-    public void Q4_KInterleavedKernelsGiveTheSumsOfTheQ4_KOnesOnTheRowsTheyWereMadeFrom(int blocks)
+    [InlineData(GgmlType.Q4_K, 1, true)]
+    [InlineData(GgmlType.Q4_K, 4, true)]
+    [InlineData(GgmlType.Q4_K, 5, true)]
+    [InlineData(GgmlType.Q6_K, 1, false)]
+    [InlineData(GgmlType.Q6_K, 4, false)]
+    [InlineData(GgmlType.Q6_K, 5, false)]
+    [InlineData(GgmlType.Q6_K, 5, true)]
+    public void InterleavedKernelsGiveTheSumsOfTheFileTypesOnTheRowsTheyWereMadeFrom(GgmlType fileType, int blocks, bool gfni)
     {
-        // Rows 1..4 of 6 as Q4_K and as the interleaved layout made from them; the activations permuted to match.
-        // The scalar form computes the same integers and the same float operations per super-block, so it must
-        // equal Q4_KQ8Dot.Scalar exactly; the four-row kernel only adds its lanes in another order.
+        // Rows 1..4 of 6 in the file type and in the interleaved layout made from them, the activations permuted to
+        // match (both layouts read the same permuted copy). The scalar forms compute the same integers and float
+        // operations per super-block, so they must equal the file type's scalar kernel exactly; the four-row
+        // kernels only add their lanes in another order. Q6_K runs both ways of cutting bit fields (GFNI, shifts).
+        if (gfni && !System.Runtime.Intrinsics.X86.Gfni.V256.IsSupported) return;
+        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType);
         int n = 256 * blocks;
-        byte[] q4k = RandomWeights.Rows(GgmlType.Q4_K, 6, n, seed: 60 + blocks);
-        byte[] interleaved = (byte[])q4k.Clone();
+        byte[] original = RandomWeights.Rows(fileType, 6, n, seed: 60 + blocks);
+        byte[] interleaved = RandomWeights.Rows(layout, 6, n, seed: 60 + blocks);
         float[] x = RandomWeights.Vector(n, seed: 61 + blocks, scale: 2f);
         var (q, dq, sums) = RoundToQ8K(x);
         var permuted = new sbyte[n];
         var y = new float[6];
-        int rowBytes = q4k.Length / 6;
-        fixed (byte* pk = q4k) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
+        int rowBytes = original.Length / 6;
+        fixed (byte* pk = original) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
         fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
         {
-            Q4_KInterleavedBlock.FromQ4_K(pi, interleaved.Length / 144);
             Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
-            Assert.NotEqual(q4k, interleaved);
-            if (KernelIsa.IsSupported(Isa.Avx2)) Q4_KInterleavedQ8Dot.Avx2Rows4(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
+            bool vector = KernelIsa.IsSupported(Isa.Avx2);
+            if (vector && fileType == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
+            else if (vector && gfni) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.AffineBits>(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
+            else if (vector) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.ShiftedBits>(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
             for (int r = 1; r <= 4; r++)
             {
-                float reference = Q4_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n);
-                Assert.Equal(reference, Q4_KInterleavedQ8Dot.Scalar(pi + r * rowBytes, pp, pd, ps, n));
-                if (KernelIsa.IsSupported(Isa.Avx2))
+                byte* fileRow = pk + r * rowBytes, row = pi + r * rowBytes;
+                float reference = fileType == GgmlType.Q4_K ? Q4_KQ8Dot.Scalar(fileRow, pq, pd, ps, n) : Q6_KQ8Dot.Scalar(fileRow, pq, pd, ps, n);
+                Assert.Equal(reference, fileType == GgmlType.Q4_K ? Q4_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n) : Q6_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n));
+                if (vector)
                     Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"row {r}: {y[r]} vs scalar {reference}");
             }
             Assert.Equal(0f, y[0]);

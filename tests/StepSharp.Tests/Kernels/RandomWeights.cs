@@ -10,16 +10,22 @@ namespace StepSharp.Tests.Kernels;
 internal static class RandomWeights
 {
     public static readonly GgmlType[] FusedTypes =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q5_K, GgmlType.Q6_K];
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q6_KInterleaved];
 
     public static unsafe byte[] Rows(GgmlType type, int rows, int values, int seed)
     {
         if (type == GgmlType.Q4_KInterleaved)
         {
-            // The in-memory layout is only ever made from Q4_K.
+            // The in-memory layouts are only ever made from their file types.
             byte[] q4k = Rows(GgmlType.Q4_K, rows, values, seed);
             fixed (byte* p = q4k) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(p, q4k.Length / 144);
             return q4k;
+        }
+        if (type == GgmlType.Q6_KInterleaved)
+        {
+            byte[] q6k = Rows(GgmlType.Q6_K, rows, values, seed);
+            fixed (byte* p = q6k) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(p, q6k.Length / 210);
+            return q6k;
         }
         var rng = new Random(seed);
         int rowBytes = checked((int)GgmlTypeInfo.RowBytes(type, values));

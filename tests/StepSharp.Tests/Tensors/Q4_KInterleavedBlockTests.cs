@@ -4,29 +4,33 @@ using StepSharp.Tests.Kernels;
 
 namespace StepSharp.Tests.Tensors;
 
-/// <summary>The kernels' Q4_K layout: a lossless rearrangement of Q4_K blocks that decodes to the same values.</summary>
+/// <summary>The kernels' K-quant layouts: lossless rearrangements of Q4_K and Q6_K blocks that decode to the same values.</summary>
 public unsafe class Q4_KInterleavedBlockTests
 {
-    [Fact]
-    public void DecodesToTheValuesOfTheQ4_KBlocksItWasMadeFromAndConvertsBack()
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void DecodesToTheValuesOfTheBlocksItWasMadeFromAndConvertsBack(GgmlType fileType)
     {
-        byte[] q4k = RandomWeights.Rows(GgmlType.Q4_K, 3, 256 * 7, seed: 5);
-        byte[] interleaved = (byte[])q4k.Clone();
-        fixed (byte* p = interleaved) Q4_KInterleavedBlock.FromQ4_K(p, interleaved.Length / Q4_KInterleavedBlock.Bytes);
-        Assert.NotEqual(q4k, interleaved);
+        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType);
+        int bytes = GgmlTypeInfo.BlockBytes(fileType);
+        byte[] original = RandomWeights.Rows(fileType, 3, 256 * 7, seed: 5);
+        byte[] interleaved = RandomWeights.Rows(layout, 3, 256 * 7, seed: 5);   // made from the same blocks
+        Assert.NotEqual(original, interleaved);
 
         var expected = new float[3 * 256 * 7];
         var actual = new float[expected.Length];
-        Dequantize.Row(GgmlType.Q4_K, q4k, expected);
-        Dequantize.Row(GgmlType.Q4_KInterleaved, interleaved, actual);
+        Dequantize.Row(fileType, original, expected);
+        Dequantize.Row(layout, interleaved, actual);
         Assert.Equal(expected, actual);
 
-        var back = new byte[Q4_KInterleavedBlock.Bytes];
+        var back = new byte[bytes];
         fixed (byte* p = interleaved) fixed (byte* b = back)
-            for (int block = 0; block < interleaved.Length / Q4_KInterleavedBlock.Bytes; block++)
+            for (int block = 0; block < interleaved.Length / bytes; block++)
             {
-                Q4_KInterleavedBlock.ToQ4_K(p + block * Q4_KInterleavedBlock.Bytes, b);
-                Assert.Equal(q4k.AsSpan(block * 144, 144).ToArray(), back);
+                if (fileType == GgmlType.Q4_K) Q4_KInterleavedBlock.ToQ4_K(p + block * bytes, b);
+                else Q6_KInterleavedBlock.ToQ6_K(p + block * bytes, b);
+                Assert.Equal(original.AsSpan(block * bytes, bytes).ToArray(), back);
             }
     }
 
@@ -56,5 +60,28 @@ public unsafe class Q4_KInterleavedBlockTests
         Assert.False(GgmlTypeInfo.IsKnown(GgmlType.Q4_KInterleaved));
         Assert.True(GgmlTypeInfo.IsInMemoryLayout(GgmlType.Q4_KInterleaved));
         Assert.Equal(GgmlTypeInfo.RowBytes(GgmlType.Q4_K, 4096), GgmlTypeInfo.RowBytes(GgmlType.Q4_KInterleaved, 4096));
+    }
+}
+
+/// <summary>The kernels' Q6_K layout: a lossless rearrangement of Q6_K blocks into the Q4_K layout's lane order.</summary>
+public unsafe class Q6_KInterleavedBlockTests
+{
+    [Fact]
+    public void LanesFollowTheQ4_KLayoutsPermutationOfTheActivations()
+    {
+        // Activations 0..255 permuted the Q4_K way: lane j of vector k must then hold value ValueAt(k, j).
+        var q = new sbyte[256];
+        var permuted = new sbyte[256];
+        for (int i = 0; i < 256; i++) q[i] = (sbyte)(i - 128);
+        fixed (sbyte* pq = q) fixed (sbyte* pp = permuted) StepSharp.Kernels.Dot.Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, 256);
+        var seen = new bool[256];
+        for (int k = 0; k < 8; k++)
+            for (int lane = 0; lane < 32; lane++)
+            {
+                int value = Q6_KInterleavedBlock.ValueAt(k, lane);
+                Assert.Equal(value - 128, permuted[32 * k + lane]);
+                seen[value] = true;
+            }
+        Assert.All(seen, Assert.True);
     }
 }

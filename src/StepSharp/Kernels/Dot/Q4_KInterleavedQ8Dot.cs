@@ -37,6 +37,16 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         }
     }
 
+    /// <summary>The inverse of <see cref="PermuteActivations"/> for one super-block (256 values), for the scalar references.</summary>
+    public static void UnpermuteBlock(sbyte* permuted, sbyte* dst)
+    {
+        long* s = (long*)permuted, t = (long*)dst;
+        for (int v = 0; v < 4; v++)
+            for (int h = 0; h < 2; h++)
+                for (int g = 0; g < 4; g++)
+                    t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
+    }
+
     /// <summary>One row: the scalar reference on every tier. Decode chunks are multiples of four rows, so only a matrix whose row count is not takes this for its last rows.</summary>
     public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
 
@@ -108,11 +118,7 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         for (int b = 0; b < n / BlockValues; b++)
         {
             Q4_KInterleavedBlock.ToQ4_K(row + b * BlockBytes, block);
-            long* s = (long*)(q + b * BlockValues), t = (long*)values;
-            for (int v = 0; v < 4; v++)
-                for (int h = 0; h < 2; h++)
-                    for (int g = 0; g < 4; g++)
-                        t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
+            UnpermuteBlock(q + b * BlockValues, values);
             sum += Q4_KQ8Dot.Scalar(block, values, dq + b, bsums + 16 * b, BlockValues);
         }
         return sum;

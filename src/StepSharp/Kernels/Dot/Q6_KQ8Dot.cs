@@ -84,7 +84,7 @@ internal static unsafe class Q6_KQ8Dot
 
     /// <summary>d·dx of four rows' super-blocks into scales[0..4): their four fp16 d converted together.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowScales4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, float* scales)
+    internal static void RowScales4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, float* scales)
     {
         Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
         (Widen.HalfBits256(raw) * Vector256.Create(dx)).Store(scales);
