@@ -36,18 +36,20 @@ public sealed unsafe class BenchWeights : IDisposable
         else
         {
             rng.NextBytes(span);
-            int blockBytes = GgmlTypeInfo.BlockBytes(type);
-            int scaleAt = type is GgmlType.Q6_K or GgmlType.Q6_KInterleaved ? 208 : 0;
-            bool hasMin = type is GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q5_K;
+            // The kernels' in-memory layouts are made from their file types' blocks, below.
+            GgmlType fileType = GgmlTypeInfo.IsInMemoryLayout(type) ? StepSharp.Tensors.Blocks.InMemoryLayouts.FileType(type) : type;
+            int blockBytes = GgmlTypeInfo.BlockBytes(fileType);
+            int scaleAt = fileType == GgmlType.Q6_K ? 208 : 0;
+            bool hasMin = fileType is GgmlType.Q4_K or GgmlType.Q5_K;
             for (long at = 0; at < bytes; at += blockBytes)
             {
                 ((Half*)(Data + at + scaleAt))[0] = (Half)(rng.NextDouble() * 0.02);
                 if (hasMin) ((Half*)(Data + at + 2))[0] = (Half)(rng.NextDouble() * 0.02);
             }
         }
-        // Random bytes are a valid block of either Q4_K layout; rearranging them keeps the benchmark honest about the data.
         if (type == GgmlType.Q4_KInterleaved) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(Data, bytes / 144);
         if (type == GgmlType.Q6_KInterleaved) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(Data, bytes / 210);
+        if (type == GgmlType.Q8_0Grouped) StepSharp.Tensors.Blocks.Q8_0GroupedBlock.FromQ8_0(Data, bytes / 272);
         View = new TensorView("bench", type, [inputs, (long)rows * copies], Data, bytes);
     }
 

@@ -86,7 +86,7 @@ public class FloatDecodeBenchmarks : DecodeBenchmarks
 [Config(typeof(KernelBenchConfig))]
 public class Int8ActivationDecodeBenchmarks : DecodeBenchmarks
 {
-    [Params(GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q6_K, GgmlType.Q6_KInterleaved)]
+    [Params(GgmlType.Q8_0, GgmlType.Q8_0Grouped, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q6_K, GgmlType.Q6_KInterleaved)]
     public override GgmlType Type { get; set; }
 
     [Benchmark]

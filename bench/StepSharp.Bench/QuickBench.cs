@@ -153,17 +153,18 @@ public static unsafe class QuickBench
                     else Q4_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                 }
             }
-            // Q4_K also in the kernels' interleaved layout (as --no-mmap loads it), against permuted activations.
+            // Also in the kernels' layout (as models load it): Q4_K and Q6_K against permuted activations, Q8_0 grouped.
             using var interleaved = new BenchWeights(type, rows, inputs, 1);
             sbyte[] permutedArray = GC.AllocateUninitializedArray<sbyte>(inputs, pinned: true);
             sbyte* permuted = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(permutedArray));
-            bool hasInterleaved = type is GgmlType.Q4_K or GgmlType.Q6_K;
+            bool hasInterleaved = type is GgmlType.Q4_K or GgmlType.Q6_K || (type == GgmlType.Q8_0 && inputs % 256 == 0);
             if (hasInterleaved)
             {
                 Buffer.MemoryCopy(baseRow, interleaved.Data, rows * rowBytes, rows * rowBytes);
                 if (type == GgmlType.Q4_K) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(interleaved.Data, rows * rowBytes / 144);
-                else StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(interleaved.Data, rows * rowBytes / 210);
-                Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
+                else if (type == GgmlType.Q6_K) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(interleaved.Data, rows * rowBytes / 210);
+                else StepSharp.Tensors.Blocks.Q8_0GroupedBlock.FromQ8_0(interleaved.Data, rows * rowBytes / 272);
+                if (type != GgmlType.Q8_0) Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
             }
             byte* interleavedRows = interleaved.Data;
             void FourInterleaved()
@@ -171,7 +172,8 @@ public static unsafe class QuickBench
                 for (int r = 0; r < rows; r += 4)
                 {
                     if (type == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
-                    else Q6_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
+                    else if (type == GgmlType.Q6_K) Q6_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
+                    else Q8_0GroupedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
                 }
             }
             var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };

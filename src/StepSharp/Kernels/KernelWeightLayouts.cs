@@ -6,8 +6,9 @@ namespace StepSharp.Kernels;
 
 /// <summary>
 /// Rewrites weights, at load, into the layouts the decode kernels read fastest. Today that is Q4_K →
-/// <see cref="GgmlType.Q4_KInterleaved"/> and Q6_K → <see cref="GgmlType.Q6_KInterleaved"/> (the same bytes
-/// rearranged; see <see cref="Dot.Q4_KInterleavedQ8Dot"/>, <see cref="Dot.Q6_KInterleavedQ8Dot"/>).
+/// <see cref="GgmlType.Q4_KInterleaved"/>, Q6_K → <see cref="GgmlType.Q6_KInterleaved"/> and Q8_0 (rows of a multiple
+/// of 256 values) → <see cref="GgmlType.Q8_0Grouped"/>: the same bytes rearranged (see <see cref="Dot.Q4_KInterleavedQ8Dot"/>,
+/// <see cref="Dot.Q6_KInterleavedQ8Dot"/>, <see cref="Dot.Q8_0GroupedQ8Dot"/>).
 /// A file read into memory of its own (<see cref="GgufFile.Load"/>, <c>--no-mmap</c>) is rewritten in place; from a
 /// mapped file the Q4_K tensors are copied into one huge-page buffer and rewritten there, the other tensors stay
 /// mapped (llama.cpp does the same for the types it repacks at load). Blocks are rewritten on all cores. The copy is skipped when it would take more
@@ -22,15 +23,16 @@ public static class KernelWeightLayouts
     /// <summary>True unless the environment turns rewriting off.</summary>
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable(EnvironmentVariable) is not ("0" or "false");
 
-    /// <summary>The layout a type is rewritten into, or the type itself.</summary>
-    public static GgmlType LayoutFor(GgmlType type) => type switch
+    /// <summary>The layout a tensor of <paramref name="type"/> with rows of <paramref name="ne0"/> values is rewritten into, or the type itself.</summary>
+    public static GgmlType LayoutFor(GgmlType type, long ne0) => type switch
     {
         GgmlType.Q4_K => GgmlType.Q4_KInterleaved,
         GgmlType.Q6_K => GgmlType.Q6_KInterleaved,
+        GgmlType.Q8_0 when ne0 % Q8_0GroupedBlock.Values == 0 => GgmlType.Q8_0Grouped,   // groups of 8 blocks do not span rows
         _ => type,
     };
 
-    /// <summary>Rewrites every Q4_K and Q6_K tensor of the file (nothing on the scalar tier or when disabled); returns how many.</summary>
+    /// <summary>Rewrites every tensor that has a kernel layout (nothing on the scalar tier or when disabled); returns how many.</summary>
     public static unsafe int Apply(GgufFile file)
     {
         if (!Enabled || KernelIsa.Current == Isa.Scalar) return 0;
@@ -39,7 +41,7 @@ public static class KernelWeightLayouts
         foreach (GgufTensorInfo info in file.Tensors)
         {
             TensorView view = file.GetTensor(info.Name);
-            if (LayoutFor(view.Type) == view.Type) continue;
+            if (LayoutFor(view.Type, view.Ne0) == view.Type) continue;
             names.Add(info.Name);
             total += Aligned(view.ByteLength);
         }
@@ -49,7 +51,7 @@ public static class KernelWeightLayouts
             foreach (string name in names)
             {
                 TensorView view = file.GetTensor(name);
-                file.ConvertTensorInPlace(name, LayoutFor(view.Type), v => Rewrite(v.Type, v.Data, v.ByteLength));
+                file.ConvertTensorInPlace(name, LayoutFor(view.Type, view.Ne0), v => Rewrite(v.Type, v.Data, v.ByteLength));
             }
             return names.Count;
         }
@@ -65,7 +67,7 @@ public static class KernelWeightLayouts
                 byte* data = copy.Data + offset;
                 Buffer.MemoryCopy(view.Data, data, view.ByteLength, view.ByteLength);
                 Rewrite(view.Type, data, view.ByteLength);
-                file.RelocateTensor(name, LayoutFor(view.Type), data, owned ? null : copy);
+                file.RelocateTensor(name, LayoutFor(view.Type, view.Ne0), data, owned ? null : copy);
                 owned = true;
                 offset += Aligned(view.ByteLength);
             }
@@ -78,11 +80,11 @@ public static class KernelWeightLayouts
         return names.Count;
     }
 
-    /// <summary>Rewrites the blocks of a <paramref name="type"/> tensor in place, in parallel slices of 16K blocks.</summary>
+    /// <summary>Rewrites the blocks (Q8_0: groups of 8) of a <paramref name="type"/> tensor in place, in parallel slices of 16K.</summary>
     private static unsafe void Rewrite(GgmlType type, byte* data, long bytes)
     {
         const long SliceBlocks = 16384;
-        int blockBytes = GgmlTypeInfo.BlockBytes(type);
+        int blockBytes = type == GgmlType.Q8_0 ? Q8_0GroupedBlock.Bytes : GgmlTypeInfo.BlockBytes(type);
         long blocks = bytes / blockBytes;
         nint start = (nint)data;
         Parallel.For(0, (blocks + SliceBlocks - 1) / SliceBlocks, slice =>
@@ -90,7 +92,8 @@ public static class KernelWeightLayouts
             byte* p = (byte*)start + slice * SliceBlocks * blockBytes;
             long count = Math.Min(SliceBlocks, blocks - slice * SliceBlocks);
             if (type == GgmlType.Q4_K) Q4_KInterleavedBlock.FromQ4_K(p, count);
-            else Q6_KInterleavedBlock.FromQ6_K(p, count);
+            else if (type == GgmlType.Q6_K) Q6_KInterleavedBlock.FromQ6_K(p, count);
+            else Q8_0GroupedBlock.FromQ8_0(p, count);
         });
     }
 

@@ -191,7 +191,7 @@ public static unsafe class MatMul
     /// <summary>The int8 activation blocks a type's decode kernels take: 32 (Q8_0), 256 (Q8_K, the K-quants), or 0 for float activations.</summary>
     private static int Int8Blocks(GgmlType type) => type switch
     {
-        GgmlType.Q8_0 => 32,
+        GgmlType.Q8_0 or GgmlType.Q8_0Grouped => 32,
         GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q6_K or GgmlType.Q6_KInterleaved => 256,
         _ => 0,
     };
@@ -292,7 +292,7 @@ public static unsafe class MatMul
         /// </summary>
         public sbyte[] Quantize(int n)
         {
-            bool perK = Type != GgmlType.Q8_0;
+            bool perK = Int8Blocks(Type) == Q8KActivations.BlockValues;
             ScalesPerToken = Inputs / (perK ? Q8KActivations.BlockValues : 32);
             int sumsPerToken = perK ? Inputs / 16 : 0;
             if (_qx.Length < n * Inputs) _qx = new sbyte[Math.Max(n * Inputs, 2 * _qx.Length)];
@@ -358,7 +358,13 @@ public static unsafe class MatMul
                 short* bs = Bsums + (long)t * (Inputs / 16);
                 float* y = output + (long)t * rows;
                 int r = r0;
-                if (type == GgmlType.Q8_0)
+                if (type == GgmlType.Q8_0Grouped)
+                {
+                    if (Isa != Isa.Scalar)
+                        for (; r + 4 <= r1; r += 4) Q8_0GroupedQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q8_0GroupedQ8Dot.Dot(Isa, weights + r * rowBytes, qx, dx, Inputs);
+                }
+                else if (type == GgmlType.Q8_0)
                 {
                     if (Isa != Isa.Scalar)
                         for (; r + 4 <= r1; r += 4) Q8Activations.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, Inputs, y + r);

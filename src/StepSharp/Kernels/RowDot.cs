@@ -16,7 +16,7 @@ public static unsafe class RowDot
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
         GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => true,
         GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => true,
-        GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved => true,
+        GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved or GgmlType.Q8_0Grouped => true,
         _ => false,
     };
 
@@ -75,6 +75,7 @@ public static unsafe class RowDot
         GgmlType.Q4_K => &Q4_KDot.Dot,
         GgmlType.Q4_KInterleaved => &InterleavedDot.Q4_K,
         GgmlType.Q6_KInterleaved => &InterleavedDot.Q6_K,
+        GgmlType.Q8_0Grouped => &InterleavedDot.Q8_0,
         GgmlType.Q5_K => &Q5_KDot.Dot,
         GgmlType.Q6_K => &Q6_KDot.Dot,
         _ => throw new ArgumentException($"no fused dot-product kernel for {type} rows", nameof(type)),

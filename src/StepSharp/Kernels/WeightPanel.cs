@@ -38,19 +38,16 @@ internal static unsafe class WeightPanel
         Dequantize.Row(type, new ReadOnlySpan<byte>(src, len / blockValues * blockBytes), new Span<float>(dst, len));
     }
 
-    /// <summary>Each block of an interleaved K-quant turned back into its file type on the stack, then decoded as that: the same values bit for bit.</summary>
-    private static void DecodeInterleaved(GgmlType type, byte* src, int blocks, float* dst, Isa isa)
+    /// <summary>Each 256 values of an in-memory layout turned back into the file type on the stack, then decoded as that: the same values bit for bit.</summary>
+    private static void DecodeInterleaved(GgmlType layout, byte* src, int blocks, float* dst, Isa isa)
     {
-        bool q4k = type == GgmlType.Q4_KInterleaved;
-        int blockBytes = q4k ? Q4_KInterleavedBlock.Bytes : Q6_KInterleavedBlock.Bytes;
-        byte* block = stackalloc byte[Q6_KInterleavedBlock.Bytes];
+        GgmlType fileType = InMemoryLayouts.FileType(layout);
+        int blockBytes = GgmlTypeInfo.BlockBytes(layout);
+        byte* block = stackalloc byte[InMemoryLayouts.MaxBlockBytes];
         for (int b = 0; b < blocks; b++, src += blockBytes, dst += 256)
         {
-            if (q4k) Q4_KInterleavedBlock.ToQ4_K(src, block);
-            else Q6_KInterleavedBlock.ToQ6_K(src, block);
-            if (isa == Isa.Avx512 && q4k) DecodeQ4_KAvx512(block, 1, dst);
-            else if (isa == Isa.Avx512) DecodeQ6_KAvx512(block, 1, dst);
-            else Dequantize.Row(q4k ? GgmlType.Q4_K : GgmlType.Q6_K, new ReadOnlySpan<byte>(block, blockBytes), new Span<float>(dst, 256));
+            InMemoryLayouts.ToFileLayout(layout, src, block);
+            Decode(fileType, block, 0, 256, dst, isa);
         }
     }
 

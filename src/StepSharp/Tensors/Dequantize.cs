@@ -47,6 +47,7 @@ public static class Dequantize
             case GgmlType.Q4_K: Blocks(src, dst, Q4_KBlock.Bytes, Q4_KBlock.Values, Q4_KBlock.Dequantize); return;
             case GgmlType.Q4_KInterleaved: Blocks(src, dst, Q4_KInterleavedBlock.Bytes, Q4_KInterleavedBlock.Values, Q4_KInterleavedBlock.Dequantize); return;
             case GgmlType.Q6_KInterleaved: Blocks(src, dst, Q6_KInterleavedBlock.Bytes, Q6_KInterleavedBlock.Values, Q6_KInterleavedBlock.Dequantize); return;
+            case GgmlType.Q8_0Grouped: Blocks(src, dst, Q8_0GroupedBlock.Bytes, Q8_0GroupedBlock.Values, Q8_0GroupedBlock.Dequantize); return;
             case GgmlType.Q5_K: Blocks(src, dst, Q5_KBlock.Bytes, Q5_KBlock.Values, Q5_KBlock.Dequantize); return;
             case GgmlType.Q6_K: Blocks(src, dst, Q6_KBlock.Bytes, Q6_KBlock.Values, Q6_KBlock.Dequantize); return;
             case GgmlType.Q8_K: Blocks(src, dst, Q8_KBlock.Bytes, Q8_KBlock.Values, Q8_KBlock.Dequantize); return;

@@ -51,4 +51,7 @@ public enum GgmlType : uint
 
     /// <summary>Not a ggml type: Q6_K rearranged like <see cref="Q4_KInterleaved"/> (<see cref="Blocks.Q6_KInterleavedBlock"/>).</summary>
     Q6_KInterleaved = 1000 + Q6_K,
+
+    /// <summary>Not a ggml type: Q8_0 blocks in groups of eight with their scales in front (<see cref="Blocks.Q8_0GroupedBlock"/>).</summary>
+    Q8_0Grouped = 1000 + Q8_0,
 }

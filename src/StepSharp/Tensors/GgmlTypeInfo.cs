@@ -9,8 +9,8 @@ public static class GgmlTypeInfo
     /// <summary>True when the id is a type ggml still defines (removed ids and ids ≥ 43 are not, nor our in-memory layouts).</summary>
     public static bool IsKnown(GgmlType t) => Geometry(t).BlockSize != 0 && !IsInMemoryLayout(t);
 
-    /// <summary>True for the layouts we make at load for our kernels (<see cref="GgmlType.Q4_KInterleaved"/>, <see cref="GgmlType.Q6_KInterleaved"/>): never in a file.</summary>
-    public static bool IsInMemoryLayout(GgmlType t) => t is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved;
+    /// <summary>True for the layouts we make at load for our kernels (<see cref="GgmlType.Q4_KInterleaved"/>, <see cref="GgmlType.Q6_KInterleaved"/>, <see cref="GgmlType.Q8_0Grouped"/>): never in a file.</summary>
+    public static bool IsInMemoryLayout(GgmlType t) => t is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved or GgmlType.Q8_0Grouped;
 
     /// <summary>Elements per block (1 for the plain float and integer types).</summary>
     public static int BlockSize(GgmlType t)
@@ -42,7 +42,7 @@ public static class GgmlTypeInfo
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => true,
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
-        GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved => true,
+        GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved or GgmlType.Q8_0Grouped => true,
         GgmlType.IQ4_NL or GgmlType.IQ4_XS or GgmlType.MXFP4 => true,
         _ => false,
     };
@@ -69,6 +69,7 @@ public static class GgmlTypeInfo
         GgmlType.Q4_K => (256, 144),
         GgmlType.Q4_KInterleaved => (256, 144),
         GgmlType.Q6_KInterleaved => (256, 210),
+        GgmlType.Q8_0Grouped => (256, 272),
         GgmlType.Q5_K => (256, 176),
         GgmlType.Q6_K => (256, 210),
         GgmlType.Q8_K => (256, 292),

@@ -90,6 +90,7 @@ public class MatMulTests
     [InlineData(GgmlType.Q4_KInterleaved, 1, true)]
     [InlineData(GgmlType.Q4_KInterleaved, 2, true)]
     [InlineData(GgmlType.Q6_KInterleaved, 1, true)]
+    [InlineData(GgmlType.Q8_0Grouped, 3, true)]
     public unsafe void DoesNotAllocatePerCall(GgmlType type, int tokens, bool int8Activations)
     {
         using var activations = ActivationQuantization.Enable(int8Activations);
@@ -119,6 +120,8 @@ public class MatMulTests
     [InlineData(GgmlType.Q4_KInterleaved, 3)]
     [InlineData(GgmlType.Q6_KInterleaved, 1)]
     [InlineData(GgmlType.Q6_KInterleaved, 2)]
+    [InlineData(GgmlType.Q8_0Grouped, 1)]
+    [InlineData(GgmlType.Q8_0Grouped, 3)]
     public unsafe void Int8ActivationsMatchTheScalarKernelsRowByRow(GgmlType type, int tokens)
     {
         // 37 rows over 2 threads: chunks of four-row groups plus single rows at the end, every row checked against
@@ -126,7 +129,8 @@ public class MatMulTests
         const int inputs = 768, rows = 37;
         byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 9);
         // The interleaved layouts are checked against the file type's kernel on the rows they were made from.
-        byte[] fileRows = RandomWeights.Rows(type == GgmlType.Q6_KInterleaved ? GgmlType.Q6_K : GgmlType.Q4_K, rows, inputs, seed: 9);
+        GgmlType fileType = StepSharp.Tensors.Blocks.InMemoryLayouts.FileType(GgmlTypeInfo.IsInMemoryLayout(type) ? type : GgmlType.Q4_KInterleaved);
+        byte[] fileRows = RandomWeights.Rows(fileType, rows, inputs, seed: 9);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: 10, scale: 2f);
         var y = new float[tokens * rows];
         using var pool = new KernelThreadPool(2);
@@ -138,10 +142,10 @@ public class MatMulTests
         {
             var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
             MatMul.Compute(pool, weights, 0, rows, x, tokens, y);
-            if (type is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved) Assert.NotEqual(fileRows, data);
+            if (GgmlTypeInfo.IsInMemoryLayout(type)) Assert.NotEqual(fileRows, data);
             for (int t = 0; t < tokens; t++)
             {
-                if (type == GgmlType.Q8_0) Q8Activations.Quantize(px + t * inputs, inputs, pq, pd);
+                if (type is GgmlType.Q8_0 or GgmlType.Q8_0Grouped) Q8Activations.Quantize(px + t * inputs, inputs, pq, pd);
                 else Q8KActivations.Quantize(px + t * inputs, inputs, pq, pd, ps);
                 for (int r = 0; r < rows; r++)
                 {
@@ -152,6 +156,7 @@ public class MatMulTests
                         GgmlType.Q4_K => Q4_KQ8Dot.Scalar(row, pq, pd, ps, inputs),
                         GgmlType.Q4_KInterleaved => Q4_KQ8Dot.Scalar(pk + (long)r * weights.RowByteLength, pq, pd, ps, inputs),
                         GgmlType.Q6_KInterleaved => Q6_KQ8Dot.Scalar(pk + (long)r * weights.RowByteLength, pq, pd, ps, inputs),
+                        GgmlType.Q8_0Grouped => Q8Activations.Scalar(pk + (long)r * weights.RowByteLength, pq, pd, inputs),
                         _ => Q6_KQ8Dot.Scalar(row, pq, pd, ps, inputs),
                     };
                     float actual = y[t * rows + r];
@@ -215,6 +220,8 @@ public class MatMulTests
     [InlineData(GgmlType.Q4_KInterleaved, GgmlType.Q4_KInterleaved, 16)]
     [InlineData(GgmlType.Q4_KInterleaved, GgmlType.Q6_KInterleaved, 1)]
     [InlineData(GgmlType.Q6_KInterleaved, GgmlType.Q6_K, 2)]
+    [InlineData(GgmlType.Q8_0Grouped, GgmlType.Q8_0, 1)]   // shared Q8_0 activations
+    [InlineData(GgmlType.Q8_0Grouped, GgmlType.Q4_KInterleaved, 1)]
     public unsafe void SameInputMatricesGiveTheResultsOfSeparateCalls(GgmlType first, GgmlType other, int tokens)
     {
         // Four matrices of the attention's shapes in miniature (query, key, value, a 6-row head gate): 6 and 18 rows

@@ -249,7 +249,7 @@ public unsafe class Q8ActivationsTests
         // operations per super-block, so they must equal the file type's scalar kernel exactly; the four-row
         // kernels only add their lanes in another order. Q6_K runs both ways of cutting bit fields (GFNI, shifts).
         if (gfni && !System.Runtime.Intrinsics.X86.Gfni.V256.IsSupported) return;
-        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType);
+        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256);
         int n = 256 * blocks;
         byte[] original = RandomWeights.Rows(fileType, 6, n, seed: 60 + blocks);
         byte[] interleaved = RandomWeights.Rows(layout, 6, n, seed: 60 + blocks);
@@ -276,6 +276,39 @@ public unsafe class Q8ActivationsTests
             }
             Assert.Equal(0f, y[0]);
             Assert.Equal(0f, y[5]);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Q8_0GroupedRows4IsBitIdenticalToTheQ8_0KernelOnTheRowsItWasMadeFrom(int groups)
+    {
+        // Rows 1..4 of 6: the same float operations in the same order as Q8Activations.Avx2Rows4, only the scales'
+        // loads differ; the one-row form against the scalar reference.
+        if (!KernelIsa.IsSupported(Isa.Avx2)) return;
+        int n = 256 * groups;
+        byte[] original = RandomWeights.Rows(GgmlType.Q8_0, 6, n, seed: 80 + groups);
+        byte[] grouped = RandomWeights.Rows(GgmlType.Q8_0Grouped, 6, n, seed: 80 + groups);
+        float[] x = RandomWeights.Vector(n, seed: 81 + groups, scale: 2f);
+        var q = new sbyte[n];
+        var d = new float[n / 32];
+        float[] expected = new float[6], actual = new float[6];
+        int rowBytes = original.Length / 6;
+        fixed (byte* pk = original) fixed (byte* pg = grouped) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d)
+        fixed (float* pe = expected) fixed (float* pa = actual)
+        {
+            Q8Activations.Quantize(px, n, pq, pd);
+            Q8Activations.Avx2Rows4(pk + rowBytes, rowBytes, pq, pd, n, pe + 1);
+            Q8_0GroupedQ8Dot.Avx2Rows4(pg + rowBytes, rowBytes, pq, pd, n, pa + 1);
+            Assert.Equal(expected, actual);
+            for (int r = 0; r < 6; r++)
+            {
+                float reference = Q8Activations.Scalar(pk + r * rowBytes, pq, pd, n);
+                float one = Q8_0GroupedQ8Dot.Dot(KernelIsa.Current, pg + r * rowBytes, pq, pd, n);
+                Assert.True(Math.Abs(one - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"row {r}: {one} vs scalar {reference}");
+            }
         }
     }
 

@@ -10,7 +10,7 @@ namespace StepSharp.Tests.Kernels;
 internal static class RandomWeights
 {
     public static readonly GgmlType[] FusedTypes =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q6_KInterleaved];
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q6_KInterleaved, GgmlType.Q8_0Grouped];
 
     public static unsafe byte[] Rows(GgmlType type, int rows, int values, int seed)
     {
@@ -20,6 +20,12 @@ internal static class RandomWeights
             byte[] q4k = Rows(GgmlType.Q4_K, rows, values, seed);
             fixed (byte* p = q4k) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(p, q4k.Length / 144);
             return q4k;
+        }
+        if (type == GgmlType.Q8_0Grouped)
+        {
+            byte[] q8 = Rows(GgmlType.Q8_0, rows, values, seed);
+            fixed (byte* p = q8) StepSharp.Tensors.Blocks.Q8_0GroupedBlock.FromQ8_0(p, q8.Length / 272);
+            return q8;
         }
         if (type == GgmlType.Q6_KInterleaved)
         {

@@ -10,10 +10,11 @@ public unsafe class Q4_KInterleavedBlockTests
     [Theory]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.Q8_0)]
     public void DecodesToTheValuesOfTheBlocksItWasMadeFromAndConvertsBack(GgmlType fileType)
     {
-        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType);
-        int bytes = GgmlTypeInfo.BlockBytes(fileType);
+        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256 * 7);
+        int bytes = GgmlTypeInfo.BlockBytes(layout);   // a Q8_0 group is 8 blocks
         byte[] original = RandomWeights.Rows(fileType, 3, 256 * 7, seed: 5);
         byte[] interleaved = RandomWeights.Rows(layout, 3, 256 * 7, seed: 5);   // made from the same blocks
         Assert.NotEqual(original, interleaved);
@@ -29,7 +30,8 @@ public unsafe class Q4_KInterleavedBlockTests
             for (int block = 0; block < interleaved.Length / bytes; block++)
             {
                 if (fileType == GgmlType.Q4_K) Q4_KInterleavedBlock.ToQ4_K(p + block * bytes, b);
-                else Q6_KInterleavedBlock.ToQ6_K(p + block * bytes, b);
+                else if (fileType == GgmlType.Q6_K) Q6_KInterleavedBlock.ToQ6_K(p + block * bytes, b);
+                else Q8_0GroupedBlock.ToQ8_0(p + block * bytes, b);
                 Assert.Equal(original.AsSpan(block * bytes, bytes).ToArray(), back);
             }
     }
@@ -60,6 +62,8 @@ public unsafe class Q4_KInterleavedBlockTests
         Assert.False(GgmlTypeInfo.IsKnown(GgmlType.Q4_KInterleaved));
         Assert.True(GgmlTypeInfo.IsInMemoryLayout(GgmlType.Q4_KInterleaved));
         Assert.Equal(GgmlTypeInfo.RowBytes(GgmlType.Q4_K, 4096), GgmlTypeInfo.RowBytes(GgmlType.Q4_KInterleaved, 4096));
+        Assert.Equal(GgmlTypeInfo.RowBytes(GgmlType.Q8_0, 4096), GgmlTypeInfo.RowBytes(GgmlType.Q8_0Grouped, 4096));
+        Assert.Equal(GgmlType.Q8_0, StepSharp.Kernels.KernelWeightLayouts.LayoutFor(GgmlType.Q8_0, 128));   // groups of 8 blocks would span rows
     }
 }
 

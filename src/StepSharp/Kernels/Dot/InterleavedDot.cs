@@ -1,35 +1,34 @@
+using StepSharp.Tensors;
 using StepSharp.Tensors.Blocks;
 
 namespace StepSharp.Kernels.Dot;
 
 /// <summary>
-/// dot(row, x) for the interleaved K-quant layouts against float activations: each block is turned back into its
-/// file layout on the stack and run through that type's kernel (<see cref="Q4_KDot"/>, <see cref="Q6_KDot"/>). Only
-/// the float activation mode uses these; decode's default is the int8 kernels (<see cref="Q4_KInterleavedQ8Dot"/>,
-/// <see cref="Q6_KInterleavedQ8Dot"/>) and prefill decodes panels (<see cref="WeightPanel"/>).
+/// dot(row, x) for the kernels' in-memory layouts against float activations: each 256 values are turned back into
+/// the file layout on the stack and run through that type's kernel (<see cref="Q4_KDot"/>, <see cref="Q6_KDot"/>,
+/// <see cref="Q8_0Dot"/>). Only the float activation mode uses these; decode's default is the int8 kernels
+/// (<see cref="Q4_KInterleavedQ8Dot"/>, <see cref="Q6_KInterleavedQ8Dot"/>, <see cref="Q8_0GroupedQ8Dot"/>) and
+/// prefill decodes panels (<see cref="WeightPanel"/>).
 /// </summary>
 internal static unsafe class InterleavedDot
 {
-    public static float Q4_K(Isa isa, byte* row, float* x, float* xSums, int n)
-    {
-        byte* block = stackalloc byte[Q4_KInterleavedBlock.Bytes];
-        float sum = 0;
-        for (int b = 0; b < n / Q4_KInterleavedBlock.Values; b++)
-        {
-            Q4_KInterleavedBlock.ToQ4_K(row + b * Q4_KInterleavedBlock.Bytes, block);
-            sum += Q4_KDot.Dot(isa, block, x + 256 * b, xSums == null ? null : xSums + 8 * b, 256);
-        }
-        return sum;
-    }
+    public static float Q4_K(Isa isa, byte* row, float* x, float* xSums, int n) => Blockwise(GgmlType.Q4_KInterleaved, isa, row, x, xSums, n);
 
-    public static float Q6_K(Isa isa, byte* row, float* x, float* xSums, int n)
+    public static float Q6_K(Isa isa, byte* row, float* x, float* xSums, int n) => Blockwise(GgmlType.Q6_KInterleaved, isa, row, x, xSums, n);
+
+    public static float Q8_0(Isa isa, byte* row, float* x, float* xSums, int n) => Blockwise(GgmlType.Q8_0Grouped, isa, row, x, xSums, n);
+
+    private static float Blockwise(GgmlType layout, Isa isa, byte* row, float* x, float* xSums, int n)
     {
-        byte* block = stackalloc byte[Q6_KInterleavedBlock.Bytes];
+        var kernel = RowDot.Kernel(InMemoryLayouts.FileType(layout));
+        int blockBytes = GgmlTypeInfo.BlockBytes(layout);
+        byte* block = stackalloc byte[InMemoryLayouts.MaxBlockBytes];
         float sum = 0;
-        for (int b = 0; b < n / Q6_KInterleavedBlock.Values; b++)
+        for (int b = 0; b < n / 256; b++)
         {
-            Q6_KInterleavedBlock.ToQ6_K(row + b * Q6_KInterleavedBlock.Bytes, block);
-            sum += Q6_KDot.Dot(isa, block, x + 256 * b, null, 256);
+            InMemoryLayouts.ToFileLayout(layout, row + b * blockBytes, block);
+            // Only Q4_K's kernel reads the sums of each 32 values of x.
+            sum += kernel(isa, block, x + 256 * b, xSums == null ? null : xSums + 8 * b, 256);
         }
         return sum;
     }

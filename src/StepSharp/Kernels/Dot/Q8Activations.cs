@@ -165,7 +165,7 @@ internal static unsafe class Q8Activations
 
     /// <summary>((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)): the order of ggml's hsum_float_8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float HorizontalSum(Vector256<float> a)
+    internal static float HorizontalSum(Vector256<float> a)
     {
         Vector128<float> r = a.GetLower() + a.GetUpper();
         return (r.GetElement(0) + r.GetElement(2)) + (r.GetElement(1) + r.GetElement(3));
@@ -177,9 +177,13 @@ internal static unsafe class Q8Activations
 
     /// <summary>Σ w_i·x_i of the block at <paramref name="p"/> and 32 activations already loaded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> BlockSums(byte* p, Vector256<sbyte> x)
+    private static Vector256<float> BlockSums(byte* p, Vector256<sbyte> x) => Products((sbyte*)p + 2, x);
+
+    /// <summary>Σ w_i·x_i of the 32 int8 weights at <paramref name="weights"/> and 32 activations already loaded, as 8 exact int32 partial sums converted to float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Products(sbyte* weights, Vector256<sbyte> x)
     {
-        Vector256<sbyte> w = Vector256.Load((sbyte*)p + 2);
+        Vector256<sbyte> w = Vector256.Load(weights);
         Vector256<short> pairs = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.Abs(w), System.Runtime.Intrinsics.X86.Avx2.Sign(x, w));
         return Avx.ConvertToVector256Single(System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
     }

@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using StepSharp.Tensors.Blocks;
+
+namespace StepSharp.Kernels.Dot;
+
+/// <summary>
+/// dot(row, x) for Q8_0 rows in the grouped layout (<see cref="Q8_0GroupedBlock"/>) against Q8_0 activations
+/// (<see cref="Q8Activations"/>): the operations of <see cref="Q8Activations.Avx2Rows4"/> in the same order, so the
+/// results are bit-identical, but each row's eight block scales come from one 16-byte load. In the file's layout
+/// they are eight 2-byte loads 34 bytes apart packed by the scalar ALUs (32 scalar operations a row and eight
+/// blocks), which with ~6 vector operations a block made the four-row kernel issue-bound rather than ALU-bound.
+/// </summary>
+internal static unsafe class Q8_0GroupedQ8Dot
+{
+    private const int GroupValues = 256, GroupBytes = 272;
+
+    /// <summary>One row: each group turned back into Q8_0 blocks on the stack and run through <see cref="Q8Activations.Dot"/>; only a matrix whose row count is not a multiple of four takes this, for its last rows.</summary>
+    public static float Dot(Isa isa, byte* row, sbyte* q, float* d, int n)
+    {
+        byte* blocks = stackalloc byte[GroupBytes];
+        float sum = 0;
+        for (int g = 0; g < n / GroupValues; g++)
+        {
+            Q8_0GroupedBlock.ToQ8_0(row + g * GroupBytes, blocks);
+            sum += Q8Activations.Dot(isa, blocks, q + g * GroupValues, d + 8 * g, GroupValues);
+        }
+        return sum;
+    }
+
+    /// <summary>Four rows <paramref name="rowBytes"/> apart, results to y[0..4).</summary>
+    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y)
+    {
+        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, d, n, y);
+        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, d, n, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y) where THint : struct, Widen.IPrefetchHint
+    {
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        float* scales = stackalloc float[32];
+        for (int g = 0; g < n / GroupValues; g++)
+        {
+            byte* p0 = row + g * GroupBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+            Vector256<float> dx = Vector256.Load(d + 8 * g);
+            (Widen.Halves256(Vector128.Load((ushort*)p0)) * dx).Store(scales);
+            (Widen.Halves256(Vector128.Load((ushort*)p1)) * dx).Store(scales + 8);
+            (Widen.Halves256(Vector128.Load((ushort*)p2)) * dx).Store(scales + 16);
+            (Widen.Halves256(Vector128.Load((ushort*)p3)) * dx).Store(scales + 24);
+            sbyte* w0 = (sbyte*)p0 + 16, w1 = (sbyte*)p1 + 16, w2 = (sbyte*)p2 + 16, w3 = (sbyte*)p3 + 16;
+            sbyte* x = q + g * GroupValues;
+            byte* prefetch = row + 4 * rowBytes + 4L * g * GroupBytes;
+            float* s = scales;
+            // 8 blocks, each 4 × 32 weights; 17 cache lines of the next four rows' group prefetched over the first 6 steps.
+            for (int k = 0; k < 8; k++, w0 += 32, w1 += 32, w2 += 32, w3 += 32, x += 32, s++)
+            {
+                Vector256<sbyte> xk = Vector256.Load(x);
+                if (k < 6) Widen.PrefetchLines3<THint>(prefetch + 192 * k);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(s[0]), Q8Activations.Products(w0, xk), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(s[8]), Q8Activations.Products(w1, xk), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(s[16]), Q8Activations.Products(w2, xk), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.Create(s[24]), Q8Activations.Products(w3, xk), acc3);
+            }
+        }
+        y[0] = Q8Activations.HorizontalSum(acc0);
+        y[1] = Q8Activations.HorizontalSum(acc1);
+        y[2] = Q8Activations.HorizontalSum(acc2);
+        y[3] = Q8Activations.HorizontalSum(acc3);
+    }
+}
