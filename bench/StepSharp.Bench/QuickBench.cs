@@ -242,14 +242,28 @@ public static unsafe class QuickBench
         var y = new float[rows];
         fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums) fixed (float* py = y)
         {
-            if (type == GgmlType.Q8_0) Q8Activations.Quantize(px, inputs, pq, pd);
+            bool q8 = type is GgmlType.Q8_0 or GgmlType.Q8_0Grouped;
+            if (q8) Q8Activations.Quantize(px, inputs, pq, pd);
             else Q8KActivations.Quantize(px, inputs, pq, pd, ps);
+            // The interleaved K-quant layouts read the activations permuted (in place: the plain kernels are not run on them).
+            if (type is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved)
+            {
+                sbyte[] permuted = new sbyte[inputs];
+                fixed (sbyte* pp = permuted)
+                {
+                    Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, inputs);
+                    Buffer.MemoryCopy(pp, pq, inputs, inputs);
+                }
+            }
             byte* baseRow = w.Data; sbyte* qq = pq; float* dd = pd; short* ss = ps; float* yy = py;
             void Range(int r0, int r1)
             {
                 for (int r = r0; r < r1; r += 4)
                 {
                     if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
+                    else if (type == GgmlType.Q8_0Grouped) Q8_0GroupedQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
+                    else if (type == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                    else if (type == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                     else if (type == GgmlType.Q6_K) Q6_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                     else Q4_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                 }
