@@ -20,18 +20,31 @@ internal static unsafe class Q6_KInterleavedBlock
     /// <summary>Rewrites <paramref name="blocks"/> consecutive Q6_K blocks at <paramref name="p"/> into this layout, in place.</summary>
     public static void FromQ6_K(byte* p, long blocks)
     {
-        byte* u = stackalloc byte[Values];
+        byte* u = stackalloc byte[Values];   // the unsigned 6-bit values in order
+        byte* o = stackalloc byte[192];      // the new low-bit and high-bit bytes
         for (long b = 0; b < blocks; b++, p += Bytes)
         {
-            for (int i = 0; i < Values; i++) u[i] = Unbiased(p, i);
-            new Span<byte>(p, 192).Clear();
-            for (int k = 0; k < 8; k++)
+            // Q6_K (spec §3.2): value 128h + 32g + l has its low bits in ql[64h + 32(g & 1) + l] (nibble g / 2) and
+            // its high bits at 2g of qh[32h + l].
+            for (int h = 0; h < 2; h++)
+                for (int l = 0; l < 32; l++)
+                {
+                    int lo0 = p[64 * h + l], lo1 = p[64 * h + 32 + l], hi = p[128 + 32 * h + l];
+                    u[128 * h + l] = (byte)((lo0 & 15) | (hi & 3) << 4);
+                    u[128 * h + 32 + l] = (byte)((lo1 & 15) | (hi >> 2 & 3) << 4);
+                    u[128 * h + 64 + l] = (byte)(lo0 >> 4 | (hi >> 4 & 3) << 4);
+                    u[128 * h + 96 + l] = (byte)(lo1 >> 4 | (hi >> 6) << 4);
+                }
+            // Lane 8g + i of vectors k = 2v (value 32g + 8v + i) and 2v + 1 (value 32(4 + g) + 8v + i), see ValueAt.
+            new Span<byte>(o + 128, 64).Clear();
+            for (int v = 0; v < 4; v++)
                 for (int lane = 0; lane < 32; lane++)
                 {
-                    int value = u[ValueAt(k, lane)];
-                    p[32 * (k >> 1) + lane] |= (byte)((value & 15) << (4 * (k & 1)));
-                    p[128 + 32 * (k >> 2) + lane] |= (byte)((value >> 4) << (2 * (k & 3)));
+                    int a = u[32 * (lane / 8) + 8 * v + lane % 8], c = u[32 * (4 + lane / 8) + 8 * v + lane % 8];
+                    o[32 * v + lane] = (byte)((a & 15) | (c & 15) << 4);
+                    o[128 + 32 * (v >> 1) + lane] |= (byte)((a >> 4) << (4 * (v & 1)) | (c >> 4) << (4 * (v & 1) + 2));
                 }
+            Buffer.MemoryCopy(o, p, 192, 192);
         }
     }
 
@@ -56,14 +69,5 @@ internal static unsafe class Q6_KInterleavedBlock
         byte* q6k = stackalloc byte[Bytes];
         fixed (byte* p = block) ToQ6_K(p, q6k);
         Q6_KBlock.Dequantize(new ReadOnlySpan<byte>(q6k, Bytes), y);
-    }
-
-    /// <summary>Value i of a Q6_K block as its unsigned 6 bits (spec §3.2).</summary>
-    private static byte Unbiased(byte* p, int i)
-    {
-        int half = i / 128, g = i % 128 / 32, l = i % 32;
-        int lb = p[64 * half + 32 * (g & 1) + l];
-        int low4 = g < 2 ? lb & 15 : lb >> 4;
-        return (byte)(low4 | ((p[128 + 32 * half + l] >> (2 * g)) & 3) << 4);
     }
 }
