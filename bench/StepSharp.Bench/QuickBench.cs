@@ -42,7 +42,10 @@ public static unsafe class QuickBench
         int threads = KernelThreadPool.DefaultThreadCount;
         using var pool = new KernelThreadPool(threads);
         Console.WriteLine($"isa {KernelIsa.Current}, threads {threads}, probe {BandwidthProbe.MeasureReadGBs(threads, TimeSpan.FromSeconds(1)):F1} GB/s read");
-        foreach (var type in args.Contains("decode") ? new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 } : [])
+        // `quick decode [INPUTS [TYPE,TYPE...]]`: the types to run (default: all), then exit.
+        GgmlType[] decodeTypes = args.Length > 3 ? Array.ConvertAll(args[3].Split(','), Enum.Parse<GgmlType>)
+            : [GgmlType.Q8_0, GgmlType.Q8_0Grouped, GgmlType.Q4_K, GgmlType.Q4_KInterleaved, GgmlType.Q6_K, GgmlType.Q6_KInterleaved, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32];
+        foreach (var type in args.Contains("decode") ? decodeTypes : [])
         {
             int copies = type is GgmlType.F32 ? 1 : type is GgmlType.F16 or GgmlType.BF16 ? 2 : 4;
             // `quick decode [INPUTS]`: the row length decides how far ahead the kernels prefetch.
@@ -51,9 +54,10 @@ public static unsafe class QuickBench
             float[] x = BenchWeights.RandomVector(inputs, 2);
             float[] y = new float[4096];
             double fused = Time(() => { }, c => MatMul.Compute(pool, w.View, (long)(c % w.Copies) * w.Rows, w.Rows, x, 1, y));
-            double old = Time(() => { }, c => DequantizingMatMul.Compute(pool, w.View, (long)(c % w.Copies) * w.Rows, w.Rows, x, 1, y));
+            double old = args.Length > 3 ? double.NaN : Time(() => { }, c => DequantizingMatMul.Compute(pool, w.View, (long)(c % w.Copies) * w.Rows, w.Rows, x, 1, y));
             Console.WriteLine($"decode {type,-5} 4096x{inputs}: fused {w.MatrixBytes / fused / 1e9,6:F1} GB/s   dequantize+dot {w.MatrixBytes / old / 1e9,6:F1} GB/s");
         }
+        if (args.Length > 3) return;
         using var single = new KernelThreadPool(1);
         foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16, GgmlType.F16, GgmlType.F32 })
         {

@@ -18,50 +18,60 @@ internal static unsafe class Q6_KInterleavedBlock
     public static int ValueAt(int k, int lane) => 32 * (4 * (k & 1) + lane / 8) + 8 * (k >> 1) + lane % 8;
 
     /// <summary>Rewrites <paramref name="blocks"/> consecutive Q6_K blocks at <paramref name="p"/> into this layout, in place.</summary>
+    /// <remarks>
+    /// In 8-byte words (lanes i = 0..7 stay together): Q6_K's low-bit word w of half h (ql bytes 64h + 8w..) holds
+    /// values 128h + 8w + i (low nibbles) and 128h + 64 + 8w + i (high), its high-bit word u of half h (qh bytes
+    /// 32h + 8u..) values 128h + 32g + 8u + i at bits 2g. Value 128h + 32g + 8v + i is lane 8g + i of vector k = 2v + h,
+    /// so this layout's low-bit word (v, g) takes the nibbles g / 2 of Q6_K words 4(g mod 2) + v of both halves, and its
+    /// high-bit word (m, g) field f (k = 4m + f) the bits 2g of Q6_K word 2m + f / 2 of half f mod 2.
+    /// </remarks>
     public static void FromQ6_K(byte* p, long blocks)
     {
-        byte* u = stackalloc byte[Values];   // the unsigned 6-bit values in order
-        byte* o = stackalloc byte[192];      // the new low-bit and high-bit bytes
+        ulong* q = stackalloc ulong[24];
         for (long b = 0; b < blocks; b++, p += Bytes)
         {
-            // Q6_K (spec §3.2): value 128h + 32g + l has its low bits in ql[64h + 32(g & 1) + l] (nibble g / 2) and
-            // its high bits at 2g of qh[32h + l].
-            for (int h = 0; h < 2; h++)
-                for (int l = 0; l < 32; l++)
-                {
-                    int lo0 = p[64 * h + l], lo1 = p[64 * h + 32 + l], hi = p[128 + 32 * h + l];
-                    u[128 * h + l] = (byte)((lo0 & 15) | (hi & 3) << 4);
-                    u[128 * h + 32 + l] = (byte)((lo1 & 15) | (hi >> 2 & 3) << 4);
-                    u[128 * h + 64 + l] = (byte)(lo0 >> 4 | (hi >> 4 & 3) << 4);
-                    u[128 * h + 96 + l] = (byte)(lo1 >> 4 | (hi >> 6) << 4);
-                }
-            // Lane 8g + i of vectors k = 2v (value 32g + 8v + i) and 2v + 1 (value 32(4 + g) + 8v + i), see ValueAt.
-            new Span<byte>(o + 128, 64).Clear();
+            ulong* w = (ulong*)p;
+            for (int i = 0; i < 24; i++) q[i] = w[i];
+            ulong* ql = q, qh = q + 16, nh = w + 16;
             for (int v = 0; v < 4; v++)
-                for (int lane = 0; lane < 32; lane++)
+                for (int g = 0; g < 4; g++)
                 {
-                    int a = u[32 * (lane / 8) + 8 * v + lane % 8], c = u[32 * (4 + lane / 8) + 8 * v + lane % 8];
-                    o[32 * v + lane] = (byte)((a & 15) | (c & 15) << 4);
-                    o[128 + 32 * (v >> 1) + lane] |= (byte)((a >> 4) << (4 * (v & 1)) | (c >> 4) << (4 * (v & 1) + 2));
+                    ulong a = ql[4 * (g & 1) + v], c = ql[8 + 4 * (g & 1) + v];
+                    w[4 * v + g] = g < 2 ? (a & Low) | (c & Low) << 4 : (a >> 4 & Low) | (c & ~Low);
                 }
-            Buffer.MemoryCopy(o, p, 192, 192);
+            for (int m = 0; m < 2; m++)
+                for (int g = 0; g < 4; g++)
+                {
+                    ulong word = 0;
+                    for (int f = 0; f < 4; f++) word |= (qh[4 * (f & 1) + 2 * m + (f >> 1)] >> (2 * g) & Two) << (2 * f);
+                    nh[4 * m + g] = word;
+                }
         }
     }
 
-    /// <summary>One block of this layout back to Q6_K, into <paramref name="dst"/> (210 bytes, not overlapping).</summary>
+    /// <summary>One block of this layout back to Q6_K, into <paramref name="dst"/> (210 bytes, not overlapping): the inverse word operations of <see cref="FromQ6_K"/>.</summary>
     public static void ToQ6_K(byte* src, byte* dst)
     {
-        new Span<byte>(dst, 192).Clear();
-        for (int k = 0; k < 8; k++)
-            for (int lane = 0; lane < 32; lane++)
+        ulong* n = (ulong*)src, nh = n + 16, ql = (ulong*)dst, qh = ql + 16;
+        for (int c = 0; c < 2; c++)
+            for (int v = 0; v < 4; v++)
             {
-                int value = (src[32 * (k >> 1) + lane] >> (4 * (k & 1)) & 15) | (src[128 + 32 * (k >> 2) + lane] >> (2 * (k & 3)) & 3) << 4;
-                int i = ValueAt(k, lane), half = i / 128, g = i % 128 / 32, l = i % 32;   // Q6_K's place of value i (spec §3.2)
-                dst[64 * half + 32 * (g & 1) + l] |= (byte)((value & 15) << (g < 2 ? 0 : 4));
-                dst[128 + 32 * half + l] |= (byte)((value >> 4) << (2 * g));
+                ulong a = n[4 * v + c], e = n[4 * v + c + 2];
+                ql[4 * c + v] = (a & Low) | (e & Low) << 4;
+                ql[8 + 4 * c + v] = (a >> 4 & Low) | (e & ~Low);
+            }
+        for (int h = 0; h < 2; h++)
+            for (int v = 0; v < 4; v++)
+            {
+                int f = 2 * (v & 1) + h;
+                ulong word = 0;
+                for (int g = 0; g < 4; g++) word |= (nh[4 * (v >> 1) + g] >> (2 * f) & Two) << (2 * g);
+                qh[4 * h + v] = word;
             }
         new ReadOnlySpan<byte>(src + 192, 18).CopyTo(new Span<byte>(dst + 192, 18));
     }
+
+    private const ulong Low = 0x0F0F0F0F0F0F0F0FUL, Two = 0x0303030303030303UL;
 
     /// <summary>Values exactly as <see cref="Q6_KBlock.Dequantize"/> gives them for the Q6_K block this was made from.</summary>
     public static void Dequantize(ReadOnlySpan<byte> block, Span<float> y)
