@@ -7,7 +7,9 @@ namespace StepSharp.Formats;
 /// <summary>
 /// A GGUF model file (spec gguf-format.md §1), memory-mapped read-only. Opening parses only the header,
 /// straight from the mapping, so it costs the same for a 10 MB and a 120 GB file; tensor data stays in
-/// the page cache and is reached through <see cref="TensorView"/>s, which are valid until Dispose.
+/// the page cache and is reached through <see cref="TensorView"/>s, which are valid until Dispose. At load a
+/// tensor's data may be rewritten into a kernel layout (<see cref="ConvertTensorInPlace"/> for a private copy,
+/// <see cref="RelocateTensor"/> to a copy elsewhere); views then carry that layout's type, <see cref="Tensors"/> the file's.
 /// </summary>
 public sealed unsafe class GgufFile : IDisposable
 {

@@ -288,7 +288,9 @@ public static unsafe class MatMul
         /// <summary>
         /// Rounds every token's X to the weight type's vec_dot_type as llama.cpp does: Q8_0 blocks of 32 for
         /// Q8_0 weights (<see cref="Q8Activations"/>), Q8_K blocks of 256 with their 16-value sums for the
-        /// K-quants (<see cref="Q8KActivations"/>). Scales go to <see cref="Scales"/>, sums to <see cref="BlockSums"/>.
+        /// K-quants (<see cref="Q8KActivations"/>). Scales go to <see cref="Scales"/>, sums to <see cref="BlockSums"/>;
+        /// when a matrix is in an interleaved K-quant layout, the values also go permuted to <see cref="PermutedQx"/>
+        /// (the other K-quant matrices of a shared-input call keep reading the plain copy).
         /// </summary>
         public sbyte[] Quantize(int n)
         {
