@@ -56,7 +56,15 @@ public static class KernelWeightLayouts
             return names.Count;
         }
         if (total > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2) return 0;
-        var copy = new LargePageBuffer(total);
+        LargePageBuffer copy;
+        try
+        {
+            copy = new LargePageBuffer(total);
+        }
+        catch (OutOfMemoryException)
+        {
+            return 0;   // the file's layouts work too, only slower
+        }
         bool owned = false;
         try
         {
