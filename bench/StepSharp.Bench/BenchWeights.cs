@@ -47,9 +47,7 @@ public sealed unsafe class BenchWeights : IDisposable
                 if (hasMin) ((Half*)(Data + at + 2))[0] = (Half)(rng.NextDouble() * 0.02);
             }
         }
-        if (type == GgmlType.Q4_KInterleaved) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(Data, bytes / 144);
-        if (type == GgmlType.Q6_KInterleaved) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(Data, bytes / 210);
-        if (type == GgmlType.Q8_0Grouped) StepSharp.Tensors.Blocks.Q8_0GroupedBlock.FromQ8_0(Data, bytes / 272);
+        if (GgmlTypeInfo.IsInMemoryLayout(type)) StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(type, Data, bytes / GgmlTypeInfo.BlockBytes(type));
         View = new TensorView("bench", type, [inputs, (long)rows * copies], Data, bytes);
     }
 

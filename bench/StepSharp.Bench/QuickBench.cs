@@ -165,9 +165,8 @@ public static unsafe class QuickBench
             if (hasInterleaved)
             {
                 Buffer.MemoryCopy(baseRow, interleaved.Data, rows * rowBytes, rows * rowBytes);
-                if (type == GgmlType.Q4_K) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(interleaved.Data, rows * rowBytes / 144);
-                else if (type == GgmlType.Q6_K) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(interleaved.Data, rows * rowBytes / 210);
-                else StepSharp.Tensors.Blocks.Q8_0GroupedBlock.FromQ8_0(interleaved.Data, rows * rowBytes / 272);
+                GgmlType layout = KernelWeightLayouts.LayoutFor(type, inputs);
+                StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(layout, interleaved.Data, rows * rowBytes / GgmlTypeInfo.BlockBytes(layout));
                 if (type != GgmlType.Q8_0) Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
             }
             byte* interleavedRows = interleaved.Data;

@@ -10,9 +10,9 @@ namespace StepSharp.Kernels;
 /// of 256 values) → <see cref="GgmlType.Q8_0Grouped"/>: the same bytes rearranged (see <see cref="Dot.Q4_KInterleavedQ8Dot"/>,
 /// <see cref="Dot.Q6_KInterleavedQ8Dot"/>, <see cref="Dot.Q8_0GroupedQ8Dot"/>).
 /// A file read into memory of its own (<see cref="GgufFile.Load"/>, <c>--no-mmap</c>) is rewritten in place; from a
-/// mapped file the Q4_K tensors are copied into one huge-page buffer and rewritten there, the other tensors stay
-/// mapped (llama.cpp does the same for the types it repacks at load). Blocks are rewritten on all cores. The copy is skipped when it would take more
-/// than half of the memory the process may use. Every kernel, the panel decoder and <see cref="Dequantize"/> read
+/// mapped file those tensors are copied into one huge-page buffer and rewritten there, the other tensors stay mapped
+/// (llama.cpp does the same for the types it repacks at load). Blocks are rewritten on all cores. The copy is skipped
+/// when it would take more than half of the memory the process may use, or cannot be allocated. Every kernel, the panel decoder and <see cref="Dequantize"/> read
 /// the new layout, so results do not depend on it beyond the order of additions. <c>STEPSHARP_REPACK=0</c> turns it
 /// off (to compare).
 /// </summary>
@@ -51,7 +51,8 @@ public static class KernelWeightLayouts
             foreach (string name in names)
             {
                 TensorView view = file.GetTensor(name);
-                file.ConvertTensorInPlace(name, LayoutFor(view.Type, view.Ne0), v => Rewrite(v.Type, v.Data, v.ByteLength));
+                GgmlType layout = LayoutFor(view.Type, view.Ne0);
+                file.ConvertTensorInPlace(name, layout, v => Rewrite(layout, v.Data, v.ByteLength));
             }
             return names.Count;
         }
@@ -73,9 +74,10 @@ public static class KernelWeightLayouts
             {
                 TensorView view = file.GetTensor(name);
                 byte* data = copy.Data + offset;
+                GgmlType layout = LayoutFor(view.Type, view.Ne0);
                 Buffer.MemoryCopy(view.Data, data, view.ByteLength, view.ByteLength);
-                Rewrite(view.Type, data, view.ByteLength);
-                file.RelocateTensor(name, LayoutFor(view.Type, view.Ne0), data, owned ? null : copy);
+                Rewrite(layout, data, view.ByteLength);
+                file.RelocateTensor(name, layout, data, owned ? null : copy);
                 owned = true;
                 offset += Aligned(view.ByteLength);
             }
@@ -88,20 +90,18 @@ public static class KernelWeightLayouts
         return names.Count;
     }
 
-    /// <summary>Rewrites the blocks (Q8_0: groups of 8) of a <paramref name="type"/> tensor in place, in parallel slices of 16K.</summary>
-    private static unsafe void Rewrite(GgmlType type, byte* data, long bytes)
+    /// <summary>Rewrites a tensor's blocks into <paramref name="layout"/> in place, in parallel slices of 16K blocks.</summary>
+    private static unsafe void Rewrite(GgmlType layout, byte* data, long bytes)
     {
         const long SliceBlocks = 16384;
-        int blockBytes = type == GgmlType.Q8_0 ? Q8_0GroupedBlock.Bytes : GgmlTypeInfo.BlockBytes(type);
+        int blockBytes = GgmlTypeInfo.BlockBytes(layout);   // Q8_0Grouped's block is eight Q8_0 blocks
         long blocks = bytes / blockBytes;
         nint start = (nint)data;
         Parallel.For(0, (blocks + SliceBlocks - 1) / SliceBlocks, slice =>
         {
             byte* p = (byte*)start + slice * SliceBlocks * blockBytes;
             long count = Math.Min(SliceBlocks, blocks - slice * SliceBlocks);
-            if (type == GgmlType.Q4_K) Q4_KInterleavedBlock.FromQ4_K(p, count);
-            else if (type == GgmlType.Q6_K) Q6_KInterleavedBlock.FromQ6_K(p, count);
-            else Q8_0GroupedBlock.FromQ8_0(p, count);
+            InMemoryLayouts.FromFileLayout(layout, p, count);
         });
     }
 

@@ -14,24 +14,12 @@ internal static class RandomWeights
 
     public static unsafe byte[] Rows(GgmlType type, int rows, int values, int seed)
     {
-        if (type == GgmlType.Q4_KInterleaved)
+        if (GgmlTypeInfo.IsInMemoryLayout(type))
         {
-            // The in-memory layouts are only ever made from their file types.
-            byte[] q4k = Rows(GgmlType.Q4_K, rows, values, seed);
-            fixed (byte* p = q4k) StepSharp.Tensors.Blocks.Q4_KInterleavedBlock.FromQ4_K(p, q4k.Length / 144);
-            return q4k;
-        }
-        if (type == GgmlType.Q8_0Grouped)
-        {
-            byte[] q8 = Rows(GgmlType.Q8_0, rows, values, seed);
-            fixed (byte* p = q8) StepSharp.Tensors.Blocks.Q8_0GroupedBlock.FromQ8_0(p, q8.Length / 272);
-            return q8;
-        }
-        if (type == GgmlType.Q6_KInterleaved)
-        {
-            byte[] q6k = Rows(GgmlType.Q6_K, rows, values, seed);
-            fixed (byte* p = q6k) StepSharp.Tensors.Blocks.Q6_KInterleavedBlock.FromQ6_K(p, q6k.Length / 210);
-            return q6k;
+            // The in-memory layouts are only ever made from their file types' blocks.
+            byte[] made = Rows(StepSharp.Tensors.Blocks.InMemoryLayouts.FileType(type), rows, values, seed);
+            fixed (byte* p = made) StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(type, p, made.Length / GgmlTypeInfo.BlockBytes(type));
+            return made;
         }
         var rng = new Random(seed);
         int rowBytes = checked((int)GgmlTypeInfo.RowBytes(type, values));
