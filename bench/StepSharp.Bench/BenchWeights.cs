@@ -47,7 +47,7 @@ public sealed unsafe class BenchWeights : IDisposable
                 if (hasMin) ((Half*)(Data + at + 2))[0] = (Half)(rng.NextDouble() * 0.02);
             }
         }
-        if (GgmlTypeInfo.IsInMemoryLayout(type)) StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(type, Data, bytes / GgmlTypeInfo.BlockBytes(type));
+        if (GgmlTypeInfo.IsInMemoryLayout(type)) StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(type, Data, (long)rows * copies, rowBytes);
         View = new TensorView("bench", type, [inputs, (long)rows * copies], Data, bytes);
     }
 

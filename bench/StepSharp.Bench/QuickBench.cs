@@ -34,6 +34,11 @@ public static unsafe class QuickBench
             Stream(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024);
             return;
         }
+        if (args.Length >= 3 && args[1] == "chunks")
+        {
+            Chunks(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024, args.Length > 4 ? int.Parse(args[4]) : 256);
+            return;
+        }
         if (args.Length >= 3 && args[1] == "kernel")
         {
             Kernel(Enum.Parse<GgmlType>(args[2]), args.Contains("int8"));
@@ -165,8 +170,8 @@ public static unsafe class QuickBench
             if (hasInterleaved)
             {
                 Buffer.MemoryCopy(baseRow, interleaved.Data, rows * rowBytes, rows * rowBytes);
-                GgmlType layout = KernelWeightLayouts.LayoutFor(type, inputs);
-                StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(layout, interleaved.Data, rows * rowBytes / GgmlTypeInfo.BlockBytes(layout));
+                GgmlType layout = KernelWeightLayouts.LayoutFor(type, inputs, rows);
+                StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(layout, interleaved.Data, rows, rowBytes);
                 if (type != GgmlType.Q8_0) Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
             }
             byte* interleavedRows = interleaved.Data;
@@ -174,9 +179,9 @@ public static unsafe class QuickBench
             {
                 for (int r = 0; r < rows; r += 4)
                 {
-                    if (type == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
-                    else if (type == GgmlType.Q6_K) Q6_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, permuted, dd, ss, inputs, yy + r);
-                    else Q8_0GroupedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
+                    if (type == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, permuted, dd, ss, inputs, yy + r);
+                    else if (type == GgmlType.Q6_K) Q6_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, permuted, dd, ss, inputs, yy + r);
+                    else Q8_0GroupedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, qq, dd, inputs, yy + r);
                 }
             }
             var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };
@@ -230,6 +235,17 @@ public static unsafe class QuickBench
         return samples[samples.Count / 2];
     }
 
+    /// <summary>Four rows (or a kernel layout's row group) from <paramref name="row"/> with the type's four-row int8 kernel.</summary>
+    private static void FourRows(GgmlType type, byte* row, long rowBytes, sbyte* q, float* d, short* sums, int inputs, float* y)
+    {
+        if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(row, rowBytes, q, d, inputs, y);
+        else if (type == GgmlType.Q8_0Grouped) Q8_0GroupedQ8Dot.Avx2Rows4(row, q, d, inputs, y);
+        else if (type == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Rows4(row, q, d, sums, inputs, y);
+        else if (type == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Rows4(row, q, d, sums, inputs, y);
+        else if (type == GgmlType.Q6_K) Q6_KQ8Dot.Avx512Rows4(row, rowBytes, q, d, sums, inputs, y);
+        else Q4_KQ8Dot.Avx2Rows4(row, rowBytes, q, d, sums, inputs, y);
+    }
+
     /// <summary>
     /// `quick stream TYPE [INPUTS]`: the four-row int8 kernel alone streaming a 256 MB matrix from DRAM on 1 and 2
     /// plain threads (no pool, no model around it), next to the bandwidth probe, alternating: what the kernel's
@@ -263,12 +279,7 @@ public static unsafe class QuickBench
             {
                 for (int r = r0; r < r1; r += 4)
                 {
-                    if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
-                    else if (type == GgmlType.Q8_0Grouped) Q8_0GroupedQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, inputs, yy + r);
-                    else if (type == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
-                    else if (type == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
-                    else if (type == GgmlType.Q6_K) Q6_KQ8Dot.Avx512Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
-                    else Q4_KQ8Dot.Avx2Rows4(baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                    FourRows(type, baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
                 }
             }
             // Alternating, medians: the bandwidth this shared machine leaves drifts within seconds.
@@ -289,6 +300,53 @@ public static unsafe class QuickBench
             }
             static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
             Console.WriteLine($"{type} x{inputs} from DRAM, medians of 6: kernel 1T {Median(one):F1} GB/s, 2T {Median(two):F1}; probe 1T {Median(probe1):F1}, 2T {Median(probe2):F1}");
+        }
+    }
+
+    /// <summary>
+    /// `quick chunks TYPE [INPUTS [ROWS]]`: the four-row int8 kernel on one thread streaming a 256 MB matrix from DRAM
+    /// in chunks of ROWS rows (an expert's matrix), in order and shuffled, as shares of the bandwidth probe measured
+    /// just before each round (medians of 16 rounds): how well the kernel's loads keep memory busy, which the
+    /// machine's drifting bandwidth hides in plain GB/s.
+    /// </summary>
+    private static void Chunks(GgmlType type, int inputs, int chunkRows)
+    {
+        long rowBytes = GgmlTypeInfo.RowBytes(type, inputs);
+        int chunks = (int)(256L * 1024 * 1024 / rowBytes / chunkRows);
+        int rows = chunks * chunkRows;
+        using var w = new BenchWeights(type, rows, inputs, 1);
+        float[] x = BenchWeights.RandomVector(inputs, 2);
+        var q = new sbyte[inputs]; var d = new float[inputs / 32]; var sums = new short[inputs / 16];
+        var y = new float[rows];
+        int[] order = new int[chunks];
+        for (int i = 0; i < chunks; i++) order[i] = i;
+        new Random(7).Shuffle(order);
+        fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums) fixed (float* py = y)
+        {
+            if (type is GgmlType.Q8_0 or GgmlType.Q8_0Grouped) Q8Activations.Quantize(px, inputs, pq, pd);
+            else Q8KActivations.Quantize(px, inputs, pq, pd, ps);
+            byte* baseRow = w.Data; sbyte* qq = pq; float* dd = pd; short* ss = ps; float* yy = py;
+            void Chunk(int c)
+            {
+                for (int r = c * chunkRows; r < (c + 1) * chunkRows; r += 4)
+                {
+                    FourRows(type, baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
+                }
+            }
+            var inOrder = new List<double>(); var shuffled = new List<double>(); var probe = new List<double>();
+            for (int round = 0; round < 16; round++)
+            {
+                double p = BandwidthProbe.MeasureReadGBs(1, TimeSpan.FromSeconds(0.1));
+                probe.Add(p);
+                var sw = Stopwatch.StartNew();
+                for (int c = 0; c < chunks; c++) Chunk(c);
+                inOrder.Add(rows * rowBytes / sw.Elapsed.TotalSeconds / 1e9 / p);
+                sw.Restart();
+                for (int c = 0; c < chunks; c++) Chunk(order[c]);
+                shuffled.Add(rows * rowBytes / sw.Elapsed.TotalSeconds / 1e9 / p);
+            }
+            static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+            Console.WriteLine($"{type} x{inputs}, chunks of {chunkRows} rows ({chunkRows * rowBytes / 1024} KB), 1T, share of the probe ({Median(probe):F1} GB/s), medians of 16: in order {100 * Median(inOrder):F0} %, shuffled {100 * Median(shuffled):F0} %");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using StepSharp.Kernels.Dot;
 using StepSharp.Tensors;
+using StepSharp.Tensors.Blocks;
 
 namespace StepSharp.Kernels;
 
@@ -57,6 +58,8 @@ public static unsafe class MatMul
         if (x.Length < n * inputs) throw new ArgumentException($"input holds {x.Length} values, {n}×{inputs} needed for '{weights.Name}'");
         if (y.Length < n * rows) throw new ArgumentException($"output holds {y.Length} values, {n}×{rows} needed for '{weights.Name}'");
         if (rows <= 0 || n <= 0) return;
+        if (GgmlTypeInfo.IsInMemoryLayout(weights.Type) && rowStart % InMemoryLayouts.GroupRows != 0)
+            throw new ArgumentException($"tensor '{weights.Name}' ({weights.Type}) keeps rows in groups of {InMemoryLayouts.GroupRows}; row {rowStart} does not start one", nameof(rowStart));
 
         var job = t_job ??= new MatMulJob();
         fixed (float* px = x)
@@ -214,6 +217,12 @@ public static unsafe class MatMul
             weights.DequantizeRow(row, scratch);
             return System.Numerics.Tensors.TensorPrimitives.Dot(scratch, x);
         }
+        if (GgmlTypeInfo.IsInMemoryLayout(weights.Type))
+        {
+            // A kernel layout's row is not one span: its blocks take turns with three other rows'.
+            if (x.Length != weights.Ne0) throw new ArgumentException($"x has {x.Length} values, rows of '{weights.Name}' have {weights.Ne0}", nameof(x));
+            return Kernels.RowDot.Compute(weights.Type, weights.RowPointer(row), x, KernelIsa.Current);
+        }
         return Kernels.RowDot.Compute(weights.Type, weights.Row(row), x);
     }
 
@@ -341,9 +350,10 @@ public static unsafe class MatMul
                 ExecuteQuantizedRows(Type, Base, RowBytes, Rows, Y, r0, r1);
                 return;
             }
+            bool grouped = GgmlTypeInfo.IsInMemoryLayout(Type);
             for (int r = r0; r < r1; r++)
             {
-                byte* row = Base + r * RowBytes;
+                byte* row = Base + (grouped ? InMemoryLayouts.RowOffset(Type, r, RowBytes) : r * RowBytes);
                 for (int t = 0; t < N; t++)
                     Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
             }
@@ -363,8 +373,8 @@ public static unsafe class MatMul
                 if (type == GgmlType.Q8_0Grouped)
                 {
                     if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q8_0GroupedQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qx, dx, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q8_0GroupedQ8Dot.Dot(Isa, weights + r * rowBytes, qx, dx, Inputs);
+                        for (; r + 4 <= r1; r += 4) Q8_0GroupedQ8Dot.Avx2Rows4(weights + r * rowBytes, qx, dx, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q8_0GroupedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qx, dx, Inputs);
                 }
                 else if (type == GgmlType.Q8_0)
                 {
@@ -384,15 +394,15 @@ public static unsafe class MatMul
                 {
                     sbyte* qp = QxPermuted + (long)t * Inputs;
                     if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q6_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qp, dx, bs, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q6_KInterleavedQ8Dot.Dot(Isa, weights + r * rowBytes, qp, dx, bs, Inputs);
+                        for (; r + 4 <= r1; r += 4) Q6_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, qp, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q6_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qp, dx, bs, Inputs);
                 }
                 else if (type == GgmlType.Q4_KInterleaved)
                 {
                     sbyte* qp = QxPermuted + (long)t * Inputs;
                     if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, rowBytes, qp, dx, bs, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + r * rowBytes, qp, dx, bs, Inputs);
+                        for (; r + 4 <= r1; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, qp, dx, bs, Inputs, y + r);
+                    for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qp, dx, bs, Inputs);
                 }
                 else
                 {
@@ -433,8 +443,9 @@ public static unsafe class MatMul
                     }
                     else
                     {
+                        bool grouped = GgmlTypeInfo.IsInMemoryLayout(Type);
                         for (int r = 0; r < chunkRows; r++)
-                            WeightPanel.Decode(Type, Base + (r0 + r) * RowBytes, k0, len, tp + r * len, Isa);
+                            WeightPanel.Decode(Type, Base + (grouped ? InMemoryLayouts.RowOffset(Type, r0 + r, RowBytes) : (r0 + r) * RowBytes), k0, len, tp + r * len, Isa);
                         w = tp;
                         wStride = len;
                     }

@@ -29,6 +29,8 @@ public static unsafe class RowDot
     public static float Compute(GgmlType type, ReadOnlySpan<byte> row, ReadOnlySpan<float> x, Isa isa)
     {
         if (!Supports(type)) throw new ArgumentException($"no fused dot-product kernel for {type} rows", nameof(type));
+        if (GgmlTypeInfo.IsInMemoryLayout(type))
+            throw new ArgumentException($"{type} rows are stored four together, not as one span; use MatMul.RowDot on the tensor", nameof(type));
         if (!KernelIsa.IsSupported(isa)) throw new PlatformNotSupportedException($"this machine supports kernels up to {KernelIsa.Best}, not {isa}");
         if (x.Length % GgmlTypeInfo.BlockSize(type) != 0)
             throw new ArgumentException($"{x.Length} values are not a whole number of {type} blocks of {GgmlTypeInfo.BlockSize(type)}", nameof(x));
@@ -36,9 +38,18 @@ public static unsafe class RowDot
         if (row.Length != expected)
             throw new ArgumentException($"a {type} row of {x.Length} values takes {expected} bytes, got {row.Length}", nameof(row));
         fixed (byte* r = row)
+            return Compute(type, r, x, isa);
+    }
+
+    /// <summary>
+    /// dot(row, x) for a row at <paramref name="row"/> (in a kernel layout: its first block, see
+    /// <see cref="Tensors.Blocks.InMemoryLayouts"/>) of x.Length values; the caller has checked type, tier and sizes.
+    /// </summary>
+    internal static float Compute(GgmlType type, byte* row, ReadOnlySpan<float> x, Isa isa)
+    {
         fixed (float* px = x)
         {
-            if (!NeedsGroupSums(type)) return Kernel(type)(isa, r, px, null, x.Length);
+            if (!NeedsGroupSums(type)) return Kernel(type)(isa, row, px, null, x.Length);
             float[]? rented = null;
             int groups = x.Length / 32;
             Span<float> sums = groups <= 2048 ? stackalloc float[groups] : (rented = System.Buffers.ArrayPool<float>.Shared.Rent(groups));
@@ -47,7 +58,7 @@ public static unsafe class RowDot
                 fixed (float* ps = sums)
                 {
                     Widen.GroupSums32(px, x.Length, ps);
-                    return Kernel(type)(isa, r, px, ps, x.Length);
+                    return Kernel(type)(isa, row, px, ps, x.Length);
                 }
             }
             finally

@@ -15,17 +15,20 @@ namespace StepSharp.Kernels;
 /// </summary>
 internal static unsafe class WeightPanel
 {
-    /// <summary>Decodes values [k0, k0 + len) of a row (both multiples of the type's block size) into <paramref name="dst"/>.</summary>
+    /// <summary>
+    /// Decodes values [k0, k0 + len) of a row (both multiples of the type's block size) into <paramref name="dst"/>;
+    /// in an in-memory layout <paramref name="row"/> is the row's first block and the others are four apart.
+    /// </summary>
     public static void Decode(GgmlType type, byte* row, int k0, int len, float* dst, Isa isa)
     {
         int blockValues = GgmlTypeInfo.BlockSize(type);
         int blockBytes = GgmlTypeInfo.BlockBytes(type);
-        byte* src = row + (long)(k0 / blockValues) * blockBytes;
         if (GgmlTypeInfo.IsInMemoryLayout(type))
         {
-            DecodeInterleaved(type, src, len / 256, dst, isa);
+            DecodeInterleaved(type, row + k0 / blockValues * InMemoryLayouts.BlockStride(type), len / 256, dst, isa);
             return;
         }
+        byte* src = row + (long)(k0 / blockValues) * blockBytes;
         if (isa == Isa.Avx512)
         {
             switch (type)
@@ -42,9 +45,9 @@ internal static unsafe class WeightPanel
     private static void DecodeInterleaved(GgmlType layout, byte* src, int blocks, float* dst, Isa isa)
     {
         GgmlType fileType = InMemoryLayouts.FileType(layout);
-        int blockBytes = GgmlTypeInfo.BlockBytes(layout);
+        long stride = InMemoryLayouts.BlockStride(layout);
         byte* block = stackalloc byte[InMemoryLayouts.MaxBlockBytes];
-        for (int b = 0; b < blocks; b++, src += blockBytes, dst += 256)
+        for (int b = 0; b < blocks; b++, src += stride, dst += 256)
         {
             InMemoryLayouts.ToFileLayout(layout, src, block);
             Decode(fileType, block, 0, 256, dst, isa);

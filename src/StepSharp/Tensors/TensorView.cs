@@ -64,17 +64,23 @@ public readonly unsafe struct TensorView
     }
 
     /// <summary>The bytes of one row.</summary>
+    /// <exception cref="InvalidOperationException">The tensor is in a kernel layout, whose rows are not contiguous (<see cref="Blocks.InMemoryLayouts"/>).</exception>
     public ReadOnlySpan<byte> Row(long row)
     {
+        if (GgmlTypeInfo.IsInMemoryLayout(Type))
+            throw new InvalidOperationException($"tensor '{Name}' is in the kernel layout {Type}, whose rows are stored four together, not one after another; use DequantizeRow or the kernels");
         return new ReadOnlySpan<byte>(RowPointer(row), checked((int)RowByteLength));
     }
 
-    /// <summary>Pointer to the first byte of one row, for kernels that work on raw pointers (bounds-checked).</summary>
+    /// <summary>
+    /// Pointer to the first byte of one row, for kernels that work on raw pointers (bounds-checked). In a kernel layout
+    /// that is the row's first block, the next ones <see cref="Blocks.InMemoryLayouts.BlockStride"/> apart.
+    /// </summary>
     public byte* RowPointer(long row)
     {
         if ((ulong)row >= (ulong)RowCount)
             throw new ArgumentOutOfRangeException(nameof(row), row, $"tensor '{Name}' has {RowCount} rows");
-        return Data + row * RowByteLength;
+        return GgmlTypeInfo.IsInMemoryLayout(Type) ? Data + Blocks.InMemoryLayouts.RowOffset(Type, row, RowByteLength) : Data + row * RowByteLength;
     }
 
     /// <summary>Dequantizes one row into <paramref name="dst"/> (length Ne0).</summary>
@@ -82,6 +88,23 @@ public readonly unsafe struct TensorView
     {
         if (dst.Length != Ne0)
             throw new ArgumentException($"tensor '{Name}' rows have {Ne0} elements, the destination has {dst.Length}", nameof(dst));
+        if (GgmlTypeInfo.IsInMemoryLayout(Type))
+        {
+            // The row's blocks gathered back into the file type (an embedding lookup does this once a token).
+            int bytes = checked((int)RowByteLength);
+            byte[]? rented = bytes > 16384 ? System.Buffers.ArrayPool<byte>.Shared.Rent(bytes) : null;
+            Span<byte> fileRow = rented is null ? stackalloc byte[bytes] : rented.AsSpan(0, bytes);
+            try
+            {
+                fixed (byte* p = fileRow) Blocks.InMemoryLayouts.RowToFileLayout(Type, RowPointer(row), RowByteLength / GgmlTypeInfo.BlockBytes(Type), p);
+                Dequantize.Row(Blocks.InMemoryLayouts.FileType(Type), fileRow, dst);
+            }
+            finally
+            {
+                if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+            return;
+        }
         Dequantize.Row(Type, Row(row), dst);
     }
 

@@ -26,7 +26,10 @@ public class MatMulTests
         // 2304 = 9 K-quant super-blocks: two full 1024-value panels and a 256-value one. F32-like rows get an
         // odd length so the micro-kernel's scalar tail runs. 13 rows: three full 4-row tiles and one row left.
         int inputs = GgmlTypeInfo.BlockSize(type) == 1 ? 1031 : 2304;
-        const int totalRows = 17, rowStart = 3, rows = 13;
+        // The kernel layouts keep rows in groups of four: their ranges start on one.
+        const int rows = 13;
+        bool grouped = GgmlTypeInfo.IsInMemoryLayout(type);
+        int totalRows = grouped ? 20 : 17, rowStart = grouped ? 4 : 3;
         byte[] data = RandomWeights.Rows(type, totalRows, inputs, seed: tokens + 100 * (int)type);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: tokens, scale: 2f);
         var y = new float[tokens * rows];
@@ -39,7 +42,7 @@ public class MatMulTests
             {
                 for (int r = 0; r < rows; r++)
                 {
-                    var (expected, magnitude) = RandomWeights.Reference(type, weights.Row(rowStart + r), x.AsSpan(t * inputs, inputs));
+                    var (expected, magnitude) = RandomWeights.Reference(weights, rowStart + r, x.AsSpan(t * inputs, inputs));
                     float actual = y[t * rows + r];
                     Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude,
                         $"{type} {isa} token {t} row {r}: {actual} vs reference {expected} (Σ|w·x| = {magnitude})");
@@ -58,7 +61,9 @@ public class MatMulTests
         using var floatMath = ActivationQuantization.Set(ActivationMode.Float);
         // 70 rows: a full 64-row work item and one of 6 (a 4-row tile and 2 single rows); 133 tokens: two full
         // 64-token blocks and a block of 5 (one 4-token tile and a single token); 2304 values: three K panels.
-        const int inputs = 2304, rows = 70, tokens = 133;
+        // (The kernel layouts keep rows in groups of four: 72 rows, a work item of 8.)
+        const int inputs = 2304, tokens = 133;
+        int rows = RandomWeights.RowsFor(type, 70);
         byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 77);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: 78, scale: 2f);
         var y = new float[tokens * rows];
@@ -71,7 +76,7 @@ public class MatMulTests
             foreach (int t in new[] { 0, 3, 63, 64, 127, 128, 131, 132 })
                 for (int r = 0; r < rows; r++)
                 {
-                    var (expected, magnitude) = RandomWeights.Reference(type, weights.Row(r), x.AsSpan(t * inputs, inputs));
+                    var (expected, magnitude) = RandomWeights.Reference(weights, r, x.AsSpan(t * inputs, inputs));
                     float actual = y[t * rows + r];
                     Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{type} token {t} row {r}: {actual} vs reference {expected}");
                 }
@@ -126,11 +131,13 @@ public class MatMulTests
     {
         // 37 rows over 2 threads: chunks of four-row groups plus single rows at the end, every row checked against
         // the scalar reference kernel on the same rounded activations (Q8_0 blocks for Q8_0, Q8_K for the K-quants).
+        // A kernel layout's matrix has 40 rows (groups of four), of which the first 37 are computed.
         const int inputs = 768, rows = 37;
-        byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 9);
+        int totalRows = RandomWeights.RowsFor(type, rows);
+        byte[] data = RandomWeights.Rows(type, totalRows, inputs, seed: 9);
         // The interleaved layouts are checked against the file type's kernel on the rows they were made from.
         GgmlType fileType = StepSharp.Tensors.Blocks.InMemoryLayouts.FileType(GgmlTypeInfo.IsInMemoryLayout(type) ? type : GgmlType.Q4_KInterleaved);
-        byte[] fileRows = RandomWeights.Rows(fileType, rows, inputs, seed: 9);
+        byte[] fileRows = RandomWeights.Rows(fileType, totalRows, inputs, seed: 9);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: 10, scale: 2f);
         var y = new float[tokens * rows];
         using var pool = new KernelThreadPool(2);
@@ -140,7 +147,7 @@ public class MatMulTests
         var sums = new short[inputs / 16];
         fixed (byte* p = data) fixed (byte* pk = fileRows) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums)
         {
-            var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
+            var weights = new TensorView("w", type, [inputs, totalRows], p, data.Length);
             MatMul.Compute(pool, weights, 0, rows, x, tokens, y);
             if (GgmlTypeInfo.IsInMemoryLayout(type)) Assert.NotEqual(fileRows, data);
             for (int t = 0; t < tokens; t++)
@@ -163,6 +170,20 @@ public class MatMulTests
                     Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Max(1, Math.Abs(expected)) + 1e-4, $"token {t} row {r}: {actual} vs {expected}");
                 }
             }
+        }
+    }
+
+    [Fact]
+    public unsafe void AKernelLayoutsRangeMustStartOnARowGroup()
+    {
+        byte[] data = RandomWeights.Rows(GgmlType.Q4_KInterleaved, 8, 256, seed: 3);
+        using var pool = new KernelThreadPool(1);
+        fixed (byte* p = data)
+        {
+            var weights = new TensorView("blk.0.ffn_up_exps.weight", GgmlType.Q4_KInterleaved, [256, 8], p, data.Length);
+            var e = Assert.Throws<ArgumentException>(() => MatMul.Compute(pool, weights, 2, 4, new float[256], 1, new float[4]));
+            Assert.Contains("blk.0.ffn_up_exps.weight", e.Message);
+            Assert.Contains("groups of 4", e.Message);
         }
     }
 
@@ -193,9 +214,11 @@ public class MatMulTests
     [Theory]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.Q4_KInterleaved)]   // a row that is not one span
     public unsafe void RowDotMatchesTheReference(GgmlType type)
     {
-        const int inputs = 512, rows = 3;
+        const int inputs = 512;
+        int rows = RandomWeights.RowsFor(type, 3);
         byte[] data = RandomWeights.Rows(type, rows, inputs, seed: 9);
         float[] x = RandomWeights.Vector(inputs, seed: 10);
         fixed (byte* p = data)
@@ -203,7 +226,7 @@ public class MatMulTests
             var weights = new TensorView("w", type, [inputs, rows], p, data.Length);
             for (int r = 0; r < rows; r++)
             {
-                var (expected, magnitude) = RandomWeights.Reference(type, weights.Row(r), x);
+                var (expected, magnitude) = RandomWeights.Reference(weights, r, x);
                 float actual = MatMul.RowDot(weights, r, x);
                 Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude, $"{type} row {r}: {actual} vs {expected}");
             }
@@ -225,10 +248,11 @@ public class MatMulTests
     public unsafe void SameInputMatricesGiveTheResultsOfSeparateCalls(GgmlType first, GgmlType other, int tokens)
     {
         // Four matrices of the attention's shapes in miniature (query, key, value, a 6-row head gate): 6 and 18 rows
-        // leave single rows after the four-row groups; bit-identical results to one Compute call each.
+        // leave single rows after the four-row groups (a kernel layout's keep groups of four: 8 and 20); bit-identical
+        // results to one Compute call each.
         const int inputs = 512;
-        int[] rows = [40, 18, 12, 6];
         GgmlType[] types = [first, other, first, other];
+        int[] rows = [40, RandomWeights.RowsFor(other, 18), 12, RandomWeights.RowsFor(other, 6)];
         byte[][] data = new byte[4][];
         for (int i = 0; i < 4; i++) data[i] = RandomWeights.Rows(types[i], rows[i], inputs, seed: 30 + i);
         float[] x = RandomWeights.Vector(tokens * inputs, seed: 40, scale: 2f);

@@ -244,38 +244,40 @@ public unsafe class Q8ActivationsTests
     [InlineData(GgmlType.Q6_K, 5, true)]
     public void InterleavedKernelsGiveTheSumsOfTheFileTypesOnTheRowsTheyWereMadeFrom(GgmlType fileType, int blocks, bool gfni)
     {
-        // Rows 1..4 of 6 in the file type and in the interleaved layout made from them, the activations permuted to
-        // match (both layouts read the same permuted copy). The scalar forms compute the same integers and float
-        // operations per super-block, so they must equal the file type's scalar kernel exactly; the four-row
-        // kernels only add their lanes in another order. Q6_K runs both ways of cutting bit fields (GFNI, shifts).
+        // Eight rows in the file type and in the interleaved layout made from them (two groups of four), the
+        // activations permuted to match (both layouts read the same permuted copy). The scalar forms compute the same
+        // integers and float operations per super-block, so they must equal the file type's scalar kernel exactly; the
+        // four-row kernel, run on the second group only, just adds its lanes in another order. Q6_K runs both ways of
+        // cutting bit fields (GFNI, shifts).
         if (gfni && !System.Runtime.Intrinsics.X86.Gfni.V256.IsSupported) return;
-        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256);
+        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256, 8);
         int n = 256 * blocks;
-        byte[] original = RandomWeights.Rows(fileType, 6, n, seed: 60 + blocks);
-        byte[] interleaved = RandomWeights.Rows(layout, 6, n, seed: 60 + blocks);
+        byte[] original = RandomWeights.Rows(fileType, 8, n, seed: 60 + blocks);
+        byte[] interleaved = RandomWeights.Rows(layout, 8, n, seed: 60 + blocks);
         float[] x = RandomWeights.Vector(n, seed: 61 + blocks, scale: 2f);
         var (q, dq, sums) = RoundToQ8K(x);
         var permuted = new sbyte[n];
-        var y = new float[6];
-        int rowBytes = original.Length / 6;
+        var y = new float[8];
+        int rowBytes = original.Length / 8;
         fixed (byte* pk = original) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
         fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
         {
             Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
             bool vector = KernelIsa.IsSupported(Isa.Avx2);
-            if (vector && fileType == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
-            else if (vector && gfni) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.AffineBits>(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
-            else if (vector) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.ShiftedBits>(pi + rowBytes, rowBytes, pp, pd, ps, n, py + 1);
-            for (int r = 1; r <= 4; r++)
+            byte* group = pi + 4 * rowBytes;
+            if (vector && fileType == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(group, pp, pd, ps, n, py + 4);
+            else if (vector && gfni) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.AffineBits>(group, pp, pd, ps, n, py + 4);
+            else if (vector) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.ShiftedBits>(group, pp, pd, ps, n, py + 4);
+            for (int r = 0; r < 8; r++)
             {
-                byte* fileRow = pk + r * rowBytes, row = pi + r * rowBytes;
+                // Row r's first block: its group's start, then r mod 4 blocks in (the rows of a group take turns).
+                byte* fileRow = pk + r * rowBytes, row = pi + r / 4 * 4 * rowBytes + r % 4 * GgmlTypeInfo.BlockBytes(layout);
                 float reference = fileType == GgmlType.Q4_K ? Q4_KQ8Dot.Scalar(fileRow, pq, pd, ps, n) : Q6_KQ8Dot.Scalar(fileRow, pq, pd, ps, n);
                 Assert.Equal(reference, fileType == GgmlType.Q4_K ? Q4_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n) : Q6_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n));
-                if (vector)
+                if (r < 4) Assert.Equal(0f, y[r]);
+                else if (vector)
                     Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"row {r}: {y[r]} vs scalar {reference}");
             }
-            Assert.Equal(0f, y[0]);
-            Assert.Equal(0f, y[5]);
         }
     }
 
@@ -285,28 +287,28 @@ public unsafe class Q8ActivationsTests
     [InlineData(5)]
     public void Q8_0GroupedRows4IsBitIdenticalToTheQ8_0KernelOnTheRowsItWasMadeFrom(int groups)
     {
-        // Rows 1..4 of 6: the same float operations in the same order as Q8Activations.Avx2Rows4, only the scales'
-        // loads differ; the one-row form against the scalar reference.
+        // Rows 4..7 of 8 (the second row group): the same float operations in the same order as
+        // Q8Activations.Avx2Rows4, only the loads differ; the one-row form against the scalar reference on every row.
         if (!KernelIsa.IsSupported(Isa.Avx2)) return;
         int n = 256 * groups;
-        byte[] original = RandomWeights.Rows(GgmlType.Q8_0, 6, n, seed: 80 + groups);
-        byte[] grouped = RandomWeights.Rows(GgmlType.Q8_0Grouped, 6, n, seed: 80 + groups);
+        byte[] original = RandomWeights.Rows(GgmlType.Q8_0, 8, n, seed: 80 + groups);
+        byte[] grouped = RandomWeights.Rows(GgmlType.Q8_0Grouped, 8, n, seed: 80 + groups);
         float[] x = RandomWeights.Vector(n, seed: 81 + groups, scale: 2f);
         var q = new sbyte[n];
         var d = new float[n / 32];
-        float[] expected = new float[6], actual = new float[6];
-        int rowBytes = original.Length / 6;
+        float[] expected = new float[8], actual = new float[8];
+        int rowBytes = original.Length / 8;
         fixed (byte* pk = original) fixed (byte* pg = grouped) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d)
         fixed (float* pe = expected) fixed (float* pa = actual)
         {
             Q8Activations.Quantize(px, n, pq, pd);
-            Q8Activations.Avx2Rows4(pk + rowBytes, rowBytes, pq, pd, n, pe + 1);
-            Q8_0GroupedQ8Dot.Avx2Rows4(pg + rowBytes, rowBytes, pq, pd, n, pa + 1);
+            Q8Activations.Avx2Rows4(pk + 4 * rowBytes, rowBytes, pq, pd, n, pe + 4);
+            Q8_0GroupedQ8Dot.Avx2Rows4(pg + 4 * rowBytes, pq, pd, n, pa + 4);
             Assert.Equal(expected, actual);
-            for (int r = 0; r < 6; r++)
+            for (int r = 0; r < 8; r++)
             {
                 float reference = Q8Activations.Scalar(pk + r * rowBytes, pq, pd, n);
-                float one = Q8_0GroupedQ8Dot.Dot(KernelIsa.Current, pg + r * rowBytes, pq, pd, n);
+                float one = Q8_0GroupedQ8Dot.Dot(KernelIsa.Current, pg + r / 4 * 4 * rowBytes + r % 4 * 272, pq, pd, n);
                 Assert.True(Math.Abs(one - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"row {r}: {one} vs scalar {reference}");
             }
         }

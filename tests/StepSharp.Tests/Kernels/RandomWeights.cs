@@ -16,9 +16,9 @@ internal static class RandomWeights
     {
         if (GgmlTypeInfo.IsInMemoryLayout(type))
         {
-            // The in-memory layouts are only ever made from their file types' blocks.
+            // The in-memory layouts are only ever made from their file types' rows, in groups of four.
             byte[] made = Rows(StepSharp.Tensors.Blocks.InMemoryLayouts.FileType(type), rows, values, seed);
-            fixed (byte* p = made) StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(type, p, made.Length / GgmlTypeInfo.BlockBytes(type));
+            fixed (byte* p = made) StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(type, p, rows, GgmlTypeInfo.RowBytes(type, values));
             return made;
         }
         var rng = new Random(seed);
@@ -65,6 +65,22 @@ internal static class RandomWeights
     {
         var w = new float[x.Length];
         Dequantize.Row(type, row, w);
+        return Reference(w, x);
+    }
+
+    /// <summary>As <see cref="Reference(GgmlType, ReadOnlySpan{byte}, ReadOnlySpan{float})"/> for row <paramref name="row"/> of a tensor (whose rows a kernel layout does not keep contiguous).</summary>
+    public static (double Dot, double Magnitude) Reference(in TensorView weights, long row, ReadOnlySpan<float> x)
+    {
+        var w = new float[x.Length];
+        weights.DequantizeRow(row, w);
+        return Reference(w, x);
+    }
+
+    /// <summary>Rows a test matrix of <paramref name="type"/> needs for at least <paramref name="rows"/>: the kernel layouts keep rows in groups of four.</summary>
+    public static int RowsFor(GgmlType type, int rows) => GgmlTypeInfo.IsInMemoryLayout(type) ? (rows + 3) & ~3 : rows;
+
+    private static (double Dot, double Magnitude) Reference(float[] w, ReadOnlySpan<float> x)
+    {
         double dot = 0, magnitude = 0;
         for (int i = 0; i < w.Length; i++)
         {

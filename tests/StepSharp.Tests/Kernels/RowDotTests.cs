@@ -23,15 +23,33 @@ public class RowDotTests
     {
         // F32/F16/BF16 have 1-value "blocks"; give them odd lengths that exercise every vector tail.
         int values = GgmlTypeInfo.BlockSize(type) == 1 ? 16 * blocks + blocks : GgmlTypeInfo.BlockSize(type) * blocks;
-        const int rows = 5;
+        int rows = RandomWeights.RowsFor(type, 5);
         byte[] data = RandomWeights.Rows(type, rows, values, seed: values + (int)type);
         float[] x = RandomWeights.Vector(values, seed: 7 * values, scale: 3f);
         int rowBytes = (int)GgmlTypeInfo.RowBytes(type, values);
         for (int r = 0; r < rows; r++)
         {
-            ReadOnlySpan<byte> row = data.AsSpan(r * rowBytes, rowBytes);
-            var (expected, magnitude) = RandomWeights.Reference(type, row, x);
-            float actual = RowDot.Compute(type, row, x, isa);
+            float actual;
+            double expected, magnitude;
+            if (GgmlTypeInfo.IsInMemoryLayout(type))
+            {
+                // Rows in groups of four: the kernel takes the row's first block and steps over the other rows'.
+                unsafe
+                {
+                    fixed (byte* p = data)
+                    {
+                        var weights = new TensorView("w", type, [values, rows], p, data.Length);
+                        (expected, magnitude) = RandomWeights.Reference(weights, r, x);
+                        actual = RowDot.Compute(type, weights.RowPointer(r), x, isa);
+                    }
+                }
+            }
+            else
+            {
+                ReadOnlySpan<byte> row = data.AsSpan(r * rowBytes, rowBytes);
+                (expected, magnitude) = RandomWeights.Reference(type, row, x);
+                actual = RowDot.Compute(type, row, x, isa);
+            }
             // f32 accumulation in a different order: error well under 1e-5 of Σ|w·x|.
             Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude + 1e-30,
                 $"{type} {isa} row {r}: {actual} vs reference {expected} (Σ|w·x| = {magnitude})");

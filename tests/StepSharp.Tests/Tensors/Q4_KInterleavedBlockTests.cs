@@ -13,27 +13,37 @@ public unsafe class Q4_KInterleavedBlockTests
     [InlineData(GgmlType.Q8_0)]
     public void DecodesToTheValuesOfTheBlocksItWasMadeFromAndConvertsBack(GgmlType fileType)
     {
-        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256 * 7);
+        // Eight rows of 7 blocks: two groups of four rows whose blocks take turns.
+        const int rows = 8, blocks = 7;
+        GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256 * blocks, rows);
         int bytes = GgmlTypeInfo.BlockBytes(layout);   // a Q8_0 group is 8 blocks
-        byte[] original = RandomWeights.Rows(fileType, 3, 256 * 7, seed: 5);
-        byte[] interleaved = RandomWeights.Rows(layout, 3, 256 * 7, seed: 5);   // made from the same blocks
+        int rowBytes = bytes * blocks;
+        byte[] original = RandomWeights.Rows(fileType, rows, 256 * blocks, seed: 5);
+        byte[] interleaved = RandomWeights.Rows(layout, rows, 256 * blocks, seed: 5);   // made from the same blocks
         Assert.NotEqual(original, interleaved);
 
-        var expected = new float[3 * 256 * 7];
-        var actual = new float[expected.Length];
+        var expected = new float[rows * 256 * blocks];
         Dequantize.Row(fileType, original, expected);
-        Dequantize.Row(layout, interleaved, actual);
-        Assert.Equal(expected, actual);
+        fixed (byte* p = interleaved)
+        {
+            var view = new TensorView("w", layout, [256 * blocks, rows], p, interleaved.Length);
+            Assert.Equal(expected, view.ToFloatArray());
+            Assert.Throws<InvalidOperationException>(() => view.Row(1));   // rows are not contiguous
+        }
 
+        // Block b of row r sits at (r / 4)·4·rowBytes + (4b + r mod 4)·bytes and converts back to the file's block.
         var back = new byte[bytes];
         fixed (byte* p = interleaved) fixed (byte* b = back)
-            for (int block = 0; block < interleaved.Length / bytes; block++)
-            {
-                if (fileType == GgmlType.Q4_K) Q4_KInterleavedBlock.ToQ4_K(p + block * bytes, b);
-                else if (fileType == GgmlType.Q6_K) Q6_KInterleavedBlock.ToQ6_K(p + block * bytes, b);
-                else Q8_0GroupedBlock.ToQ8_0(p + block * bytes, b);
-                Assert.Equal(original.AsSpan(block * bytes, bytes).ToArray(), back);
-            }
+            for (int r = 0; r < rows; r++)
+                for (int block = 0; block < blocks; block++)
+                {
+                    byte* stored = p + r / 4 * 4 * rowBytes + (4 * block + r % 4) * bytes;
+                    Assert.True(stored == p + InMemoryLayouts.RowOffset(layout, r, rowBytes) + block * InMemoryLayouts.BlockStride(layout));
+                    if (fileType == GgmlType.Q4_K) Q4_KInterleavedBlock.ToQ4_K(stored, b);
+                    else if (fileType == GgmlType.Q6_K) Q6_KInterleavedBlock.ToQ6_K(stored, b);
+                    else Q8_0GroupedBlock.ToQ8_0(stored, b);
+                    Assert.Equal(original.AsSpan(r * rowBytes + block * bytes, bytes).ToArray(), back);
+                }
     }
 
     [Fact]
@@ -63,7 +73,9 @@ public unsafe class Q4_KInterleavedBlockTests
         Assert.True(GgmlTypeInfo.IsInMemoryLayout(GgmlType.Q4_KInterleaved));
         Assert.Equal(GgmlTypeInfo.RowBytes(GgmlType.Q4_K, 4096), GgmlTypeInfo.RowBytes(GgmlType.Q4_KInterleaved, 4096));
         Assert.Equal(GgmlTypeInfo.RowBytes(GgmlType.Q8_0, 4096), GgmlTypeInfo.RowBytes(GgmlType.Q8_0Grouped, 4096));
-        Assert.Equal(GgmlType.Q8_0, StepSharp.Kernels.KernelWeightLayouts.LayoutFor(GgmlType.Q8_0, 128));   // groups of 8 blocks would span rows
+        Assert.Equal(GgmlType.Q8_0, StepSharp.Kernels.KernelWeightLayouts.LayoutFor(GgmlType.Q8_0, 128, 4));   // groups of 8 blocks would span rows
+        Assert.Equal(GgmlType.Q4_K, StepSharp.Kernels.KernelWeightLayouts.LayoutFor(GgmlType.Q4_K, 256, 6));   // groups of 4 rows would span matrices
+        Assert.Equal(GgmlType.Q4_KInterleaved, StepSharp.Kernels.KernelWeightLayouts.LayoutFor(GgmlType.Q4_K, 256, 8));
     }
 }
 

@@ -47,19 +47,19 @@ internal static unsafe class Q4_KInterleavedQ8Dot
                     t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
     }
 
-    /// <summary>One row: the scalar reference on every tier. Decode chunks are multiples of four rows, so only a matrix whose row count is not takes this for its last rows.</summary>
+    /// <summary>One row (its first block at <paramref name="row"/>, the next ones four blocks apart): the scalar reference on every tier. The decode kernels take rows four at a time; this serves tests and ranges that do not start on a group.</summary>
     public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
 
-    /// <summary>Four rows <paramref name="rowBytes"/> apart, results to y[0..4); headers and mins as in <see cref="Q4_KQ8Dot.Avx2Rows4"/>.</summary>
-    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
-    {
-        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, dq, bsums, n, y);
-        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, dq, bsums, n, y);
-    }
-
+    /// <summary>
+    /// The four rows of the group at <paramref name="group"/>, results to y[0..4); headers and mins as in
+    /// <see cref="Q4_KQ8Dot.Avx2Rows4"/>. The group's four blocks of a super-block are one 576-byte run, prefetched as
+    /// the step begins: with the rows one stream, that and the hardware prefetchers keep the loads ahead. Measured from
+    /// DRAM (`quick chunks Q4_KInterleaved 1024 16384`, one thread, shares of the bandwidth probe, medians of 16
+    /// alternating rounds, 3 runs): four separate rows prefetching the next group 69–73 %, one group stream 80–84 %.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y) where THint : struct, Widen.IPrefetchHint
+    public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
         float* scales = stackalloc float[8];    // d·dx, dmin·dx of rows 0..3, interleaved
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
@@ -71,8 +71,8 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         Vector256<byte> shift4 = Vector256.Create(0x1020408000000000UL).AsByte();   // see High
         for (int b = 0; b < n / BlockValues; b++)
         {
-            byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            Q4_KQ8Dot.PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes);
+            byte* p0 = group + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
+            Widen.PrefetchLines9<Widen.IntoL1>(p0);
             sbyte* qb = q + b * BlockValues;
             Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[0]), acc0);
@@ -107,8 +107,9 @@ internal static unsafe class Q4_KInterleavedQ8Dot
             : Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
 
     /// <summary>
-    /// The plain reference: each block turned back into Q4_K and its activations back into their order, then
-    /// <see cref="Q4_KQ8Dot.Scalar"/> block by block, which adds the blocks' terms in the same order as it would.
+    /// The plain reference for one row (blocks four apart, see <see cref="InMemoryLayouts"/>): each block turned back
+    /// into Q4_K and its activations back into their order, then <see cref="Q4_KQ8Dot.Scalar"/> block by block, which
+    /// adds the blocks' terms in the same order as it would.
     /// </summary>
     public static float Scalar(byte* row, sbyte* q, float* dq, short* bsums, int n)
     {
@@ -117,7 +118,7 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         float sum = 0;
         for (int b = 0; b < n / BlockValues; b++)
         {
-            Q4_KInterleavedBlock.ToQ4_K(row + b * BlockBytes, block);
+            Q4_KInterleavedBlock.ToQ4_K(row + b * 4 * BlockBytes, block);
             UnpermuteBlock(q + b * BlockValues, values);
             sum += Q4_KQ8Dot.Scalar(block, values, dq + b, bsums + 16 * b, BlockValues);
         }

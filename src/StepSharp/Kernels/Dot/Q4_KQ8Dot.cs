@@ -192,16 +192,7 @@ internal static unsafe class Q4_KQ8Dot
     internal static void PrefetchNextRows<THint>(byte* firstRow, long rowBytes, int offset) where THint : struct, Widen.IPrefetchHint
     {
         // 4 × 144 = 576 bytes: nine cache lines.
-        byte* next = firstRow + 4 * rowBytes + 4L * offset;
-        THint.Line(next);
-        THint.Line(next + 64);
-        THint.Line(next + 128);
-        THint.Line(next + 192);
-        THint.Line(next + 256);
-        THint.Line(next + 320);
-        THint.Line(next + 384);
-        THint.Line(next + 448);
-        THint.Line(next + 512);
+        Widen.PrefetchLines9<THint>(firstRow + 4 * rowBytes + 4L * offset);
     }
 
     /// <summary>sc_2c·Σ n·q over sub-block 2c plus sc_2c+1·Σ n·q over sub-block 2c+1 (32 packed bytes), as 8 int32 lanes.</summary>

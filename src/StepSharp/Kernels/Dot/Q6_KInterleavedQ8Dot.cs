@@ -18,34 +18,27 @@ internal static unsafe class Q6_KInterleavedQ8Dot
 {
     private const int BlockValues = 256, BlockBytes = 210;
 
-    /// <summary>One row: the scalar reference on every tier (as <see cref="Q4_KInterleavedQ8Dot.Dot"/>).</summary>
+    /// <summary>One row (its blocks four apart): the scalar reference on every tier (as <see cref="Q4_KInterleavedQ8Dot.Dot"/>).</summary>
     public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
 
-    /// <summary>Four rows <paramref name="rowBytes"/> apart, results to y[0..4).</summary>
-    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
+    /// <summary>The four rows of the group at <paramref name="group"/>, results to y[0..4) (prefetching as <see cref="Q4_KInterleavedQ8Dot.Avx2Rows4"/>).</summary>
+    public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
-        if (Gfni.V256.IsSupported) Avx2Rows4<AffineBits>(row, rowBytes, q, dq, bsums, n, y);
-        else Avx2Rows4<ShiftedBits>(row, rowBytes, q, dq, bsums, n, y);
+        if (Gfni.V256.IsSupported) Avx2Rows4<AffineBits>(group, q, dq, bsums, n, y);
+        else Avx2Rows4<ShiftedBits>(group, q, dq, bsums, n, y);
     }
 
-    /// <summary><see cref="Avx2Rows4(byte*, long, sbyte*, float*, short*, int, float*)"/> with a given way of cutting bit fields (tests run both).</summary>
-    internal static void Avx2Rows4<TBits>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
-    {
-        if (Widen.PrefetchesToL2(rowBytes)) Rows4<Widen.IntoL2, TBits>(row, rowBytes, q, dq, bsums, n, y);
-        else Rows4<Widen.IntoL1, TBits>(row, rowBytes, q, dq, bsums, n, y);
-    }
-
+    /// <summary><see cref="Avx2Rows4(byte*, sbyte*, float*, short*, int, float*)"/> with a given way of cutting bit fields (tests run both).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Rows4<THint, TBits>(byte* row, long rowBytes, sbyte* q, float* dq, short* bsums, int n, float* y)
-        where THint : struct, Widen.IPrefetchHint where TBits : struct, IBitFields
+    internal static void Avx2Rows4<TBits>(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
     {
         float* scales = stackalloc float[8];   // d·dx of the four rows' current super-block
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < n / BlockValues; b++)
         {
-            byte* p0 = row + b * BlockBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-            Widen.PrefetchNextRows<THint>(row, rowBytes, b * BlockBytes, BlockBytes);
+            byte* p0 = group + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
+            Widen.PrefetchLines14(p0);
             sbyte* qb = q + b * BlockValues;
             Vector256<short> bs = Vector256.Load(bsums + 16 * b);
             Q6_KQ8Dot.RowScales4(p0, p1, p2, p3, dq[b], scales);
@@ -136,7 +129,7 @@ internal static unsafe class Q6_KInterleavedQ8Dot
     }
 
     /// <summary>
-    /// The plain reference: each block turned back into Q6_K and its activations back into their order, then
+    /// The plain reference for one row (blocks four apart): each block turned back into Q6_K and its activations back into their order, then
     /// <see cref="Q6_KQ8Dot.Scalar"/> block by block, which adds the blocks' terms in the same order as it would.
     /// </summary>
     public static float Scalar(byte* row, sbyte* q, float* dq, short* bsums, int n)
@@ -146,7 +139,7 @@ internal static unsafe class Q6_KInterleavedQ8Dot
         float sum = 0;
         for (int b = 0; b < n / BlockValues; b++)
         {
-            Q6_KInterleavedBlock.ToQ6_K(row + b * BlockBytes, block);
+            Q6_KInterleavedBlock.ToQ6_K(row + b * 4 * BlockBytes, block);
             Q4_KInterleavedQ8Dot.UnpermuteBlock(q + b * BlockValues, values);
             sum += Q6_KQ8Dot.Scalar(block, values, dq + b, bsums + 16 * b, BlockValues);
         }

@@ -15,34 +15,28 @@ internal static unsafe class Q8_0GroupedQ8Dot
 {
     private const int GroupValues = 256, GroupBytes = 272;
 
-    /// <summary>One row: each group turned back into Q8_0 blocks on the stack and run through <see cref="Q8Activations.Dot"/>; only a matrix whose row count is not a multiple of four takes this, for its last rows.</summary>
+    /// <summary>One row (its groups four apart, see <see cref="InMemoryLayouts"/>): each group turned back into Q8_0 blocks on the stack and run through <see cref="Q8Activations.Dot"/>; for tests and ranges that do not start on a row group.</summary>
     public static float Dot(Isa isa, byte* row, sbyte* q, float* d, int n)
     {
         byte* blocks = stackalloc byte[GroupBytes];
         float sum = 0;
         for (int g = 0; g < n / GroupValues; g++)
         {
-            Q8_0GroupedBlock.ToQ8_0(row + g * GroupBytes, blocks);
+            Q8_0GroupedBlock.ToQ8_0(row + g * 4 * GroupBytes, blocks);
             sum += Q8Activations.Dot(isa, blocks, q + g * GroupValues, d + 8 * g, GroupValues);
         }
         return sum;
     }
 
-    /// <summary>Four rows <paramref name="rowBytes"/> apart, results to y[0..4).</summary>
-    public static void Avx2Rows4(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y)
-    {
-        if (Widen.PrefetchesToL2(rowBytes)) Avx2Rows4<Widen.IntoL2>(row, rowBytes, q, d, n, y);
-        else Avx2Rows4<Widen.IntoL1>(row, rowBytes, q, d, n, y);
-    }
-
+    /// <summary>The four rows of the group at <paramref name="group"/>, results to y[0..4) (prefetching as <see cref="Q4_KInterleavedQ8Dot.Avx2Rows4"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    private static void Avx2Rows4<THint>(byte* row, long rowBytes, sbyte* q, float* d, int n, float* y) where THint : struct, Widen.IPrefetchHint
+    public static void Avx2Rows4(byte* group, sbyte* q, float* d, int n, float* y)
     {
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
         float* scales = stackalloc float[32];
         for (int g = 0; g < n / GroupValues; g++)
         {
-            byte* p0 = row + g * GroupBytes, p1 = p0 + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+            byte* p0 = group + g * 4 * GroupBytes, p1 = p0 + GroupBytes, p2 = p1 + GroupBytes, p3 = p2 + GroupBytes;
             Vector256<float> dx = Vector256.Load(d + 8 * g);
             (Widen.Halves256(Vector128.Load((ushort*)p0)) * dx).Store(scales);
             (Widen.Halves256(Vector128.Load((ushort*)p1)) * dx).Store(scales + 8);
@@ -50,13 +44,12 @@ internal static unsafe class Q8_0GroupedQ8Dot
             (Widen.Halves256(Vector128.Load((ushort*)p3)) * dx).Store(scales + 24);
             sbyte* w0 = (sbyte*)p0 + 16, w1 = (sbyte*)p1 + 16, w2 = (sbyte*)p2 + 16, w3 = (sbyte*)p3 + 16;
             sbyte* x = q + g * GroupValues;
-            byte* prefetch = row + 4 * rowBytes + 4L * g * GroupBytes;
             float* s = scales;
-            // 8 blocks, each 4 × 32 weights; 17 cache lines of the next four rows' group prefetched over the first 6 steps.
+            // 8 blocks, each 4 × 32 weights; the 17 cache lines of this step's 1088 bytes prefetched over the first 6.
             for (int k = 0; k < 8; k++, w0 += 32, w1 += 32, w2 += 32, w3 += 32, x += 32, s++)
             {
                 Vector256<sbyte> xk = Vector256.Load(x);
-                if (k < 6) Widen.PrefetchLines3<THint>(prefetch + 192 * k);
+                if (k < 6) Widen.PrefetchLines3<Widen.IntoL1>(p0 + 192 * k);
                 acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(s[0]), Q8Activations.Products(w0, xk), acc0);
                 acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(s[8]), Q8Activations.Products(w1, xk), acc1);
                 acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(s[16]), Q8Activations.Products(w2, xk), acc2);

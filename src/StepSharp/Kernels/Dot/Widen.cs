@@ -197,6 +197,29 @@ internal static unsafe class Widen
         THint.Line(p + 128);
     }
 
+    /// <summary>
+    /// Prefetches the 9 cache lines from <paramref name="p"/> (576 bytes: one Q4_K super-block of four rows), unrolled.
+    /// Over rows stored in groups (<see cref="Tensors.Blocks.InMemoryLayouts"/>) a kernel step prefetches its own
+    /// lines before its loads, so that all their misses are in flight at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchLines9<THint>(byte* p) where THint : struct, IPrefetchHint
+    {
+        PrefetchLines3<THint>(p);
+        PrefetchLines3<THint>(p + 192);
+        PrefetchLines3<THint>(p + 384);
+    }
+
+    /// <summary>As <see cref="PrefetchLines9{THint}"/> for 14 lines into L1 (840 bytes: one Q6_K super-block of four rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchLines14(byte* p)
+    {
+        PrefetchLines9<IntoL1>(p);
+        PrefetchLines3<IntoL1>(p + 576);
+        Sse.Prefetch0(p + 768);
+        Sse.Prefetch0(p + 832);
+    }
+
     /// <summary>The totals of four 8-lane vectors as one 4-lane vector (three horizontal adds instead of four reductions).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Sums4(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3)

@@ -1,8 +1,18 @@
 namespace StepSharp.Tensors.Blocks;
 
-/// <summary>The kernels' in-memory layouts (<see cref="GgmlTypeInfo.IsInMemoryLayout"/>) and the file types they are made from.</summary>
+/// <summary>
+/// The kernels' in-memory layouts (<see cref="GgmlTypeInfo.IsInMemoryLayout"/>) and the file types they are made from.
+/// Besides rearranging each block, a layout stores a matrix's rows in groups of four, block by block: super-block b of
+/// rows 4g..4g+3 lies at (4g)·rowBytes + (4b + r)·blockBytes. The four-row decode kernels then read one sequential
+/// stream instead of four rows' streams, which this machine's prefetchers serve far better (see
+/// <c>Kernels/Dot/Q4_KInterleavedQ8Dot</c>). A group starts where its first row would in the file, so a
+/// matrix (or an expert's slice of one) of a multiple of four rows keeps its offset and size.
+/// </summary>
 internal static unsafe class InMemoryLayouts
 {
+    /// <summary>Rows stored together, block by block.</summary>
+    public const int GroupRows = 4;
+
     /// <summary>The ggml type <paramref name="layout"/> is a rearrangement of.</summary>
     public static GgmlType FileType(GgmlType layout) => layout switch
     {
@@ -15,11 +25,42 @@ internal static unsafe class InMemoryLayouts
     /// <summary>Bytes of one block of <paramref name="layout"/> (256 values each): the most <see cref="ToFileLayout"/> writes.</summary>
     public const int MaxBlockBytes = Q8_0GroupedBlock.Bytes;
 
+    /// <summary>Bytes from one block of a row to its next: the four rows of a group take turns.</summary>
+    public static long BlockStride(GgmlType layout) => GroupRows * GgmlTypeInfo.BlockBytes(layout);
+
+    /// <summary>Where row <paramref name="row"/>'s first block lies, from the start of its matrix.</summary>
+    public static long RowOffset(GgmlType layout, long row, long rowBytes) =>
+        (row & ~(long)(GroupRows - 1)) * rowBytes + (row & (GroupRows - 1)) * GgmlTypeInfo.BlockBytes(layout);
+
+    /// <summary>
+    /// Rewrites <paramref name="rows"/> rows (a multiple of <see cref="GroupRows"/>) of <paramref name="rowBytes"/> bytes
+    /// at <paramref name="p"/> from the file type of <paramref name="layout"/> into it, in place: each block, then the
+    /// order of the blocks within each group of rows.
+    /// </summary>
+    /// <exception cref="ArgumentException">The row count is not a multiple of four.</exception>
+    public static void FromFileLayout(GgmlType layout, byte* p, long rows, long rowBytes)
+    {
+        if (rows % GroupRows != 0) throw new ArgumentException($"{layout} stores rows in groups of {GroupRows}; {rows} rows are not", nameof(rows));
+        int blockBytes = GgmlTypeInfo.BlockBytes(layout);
+        BlocksFromFileLayout(layout, p, rows * rowBytes / blockBytes);
+        byte[] group = new byte[GroupRows * rowBytes];
+        fixed (byte* scratch = group)
+            for (long g = 0; g < rows; g += GroupRows)
+            {
+                byte* first = p + g * rowBytes;
+                Buffer.MemoryCopy(first, scratch, group.Length, group.Length);
+                long blocks = rowBytes / blockBytes;
+                for (long b = 0; b < blocks; b++)
+                    for (int r = 0; r < GroupRows; r++)
+                        Buffer.MemoryCopy(scratch + r * rowBytes + b * blockBytes, first + (GroupRows * b + r) * blockBytes, blockBytes, blockBytes);
+            }
+    }
+
     /// <summary>
     /// Rewrites <paramref name="blocks"/> consecutive 256-value blocks at <paramref name="p"/> from the file type of
-    /// <paramref name="layout"/> into it, in place (for Q8_0 a block is eight Q8_0 blocks: the layout's block bytes).
+    /// <paramref name="layout"/> into it, in place, without moving them (for Q8_0 a block is eight Q8_0 blocks: the layout's block bytes).
     /// </summary>
-    public static void FromFileLayout(GgmlType layout, byte* p, long blocks)
+    public static void BlocksFromFileLayout(GgmlType layout, byte* p, long blocks)
     {
         switch (layout)
         {
@@ -40,5 +81,16 @@ internal static unsafe class InMemoryLayouts
             case GgmlType.Q8_0Grouped: Q8_0GroupedBlock.ToQ8_0(src, dst); break;
             default: throw new ArgumentException($"{layout} is not an in-memory layout", nameof(layout));
         }
+    }
+
+    /// <summary>
+    /// One row of a matrix in <paramref name="layout"/> (<paramref name="row"/> points at its first block, see
+    /// <see cref="RowOffset"/>) back in the file type's contiguous layout: <paramref name="blocks"/> blocks to <paramref name="dst"/>.
+    /// </summary>
+    public static void RowToFileLayout(GgmlType layout, byte* row, long blocks, byte* dst)
+    {
+        long stride = BlockStride(layout);
+        int blockBytes = GgmlTypeInfo.BlockBytes(layout);
+        for (long b = 0; b < blocks; b++) ToFileLayout(layout, row + b * stride, dst + b * blockBytes);
     }
 }
