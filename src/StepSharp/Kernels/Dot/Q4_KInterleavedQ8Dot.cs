@@ -61,7 +61,6 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     [SkipLocalsInit]
     public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
-        float* scales = stackalloc float[8];    // d·dx, dmin·dx of rows 0..3, interleaved
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
         // vpshufb controls: int16 lane l takes scale byte l/4 (low nibbles: sub-blocks 0–3) or 4 + l/4 (high: 4–7);
         // every 64-bit lane holds the row's 8 scale bytes, so the in-lane index works in both 128-bit halves.
@@ -74,11 +73,13 @@ internal static unsafe class Q4_KInterleavedQ8Dot
             byte* p0 = group + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
             Widen.PrefetchLines9<Widen.IntoL1>(p0);
             sbyte* qb = q + b * BlockValues;
-            Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, scales, ref mins);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[0]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[2]), acc1);
-            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[4]), acc2);
-            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl, shift4)), Vector256.Create(scales[6]), acc3);
+            // The rows' d·dx stay in a register (vpermps each), not stored and broadcast back from the stack: in cache,
+            // 30 alternating rounds, x256 (one step a call: the loads wait for the stores) 15.9 -> 19.5 GB/s, x1024 +4 %.
+            Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, out Vector256<float> rowScales, ref mins);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(4)), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(6)), acc3);
         }
         Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
     }

@@ -139,9 +139,20 @@ internal static unsafe class Q4_KQ8Dot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<ulong> Headers4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums, float* scales, ref Vector256<float> mins)
     {
-        var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = Headers4(p0, p1, p2, p3);
-        Vector256<float> rowScales = Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(dAndMin.AsUInt16()).AsUInt32()) * Vector256.Create(dx);
+        Vector256<ulong> rowScaleBytes = Headers4(p0, p1, p2, p3, dx, bsums, out Vector256<float> rowScales, ref mins);
         rowScales.Store(scales);
+        return rowScaleBytes;
+    }
+
+    /// <summary>
+    /// <see cref="Headers4(byte*, byte*, byte*, byte*, float, short*, float*, ref Vector256{float})"/> with d·dx, dmin·dx
+    /// of rows 0..3 (interleaved) left in <paramref name="rowScales"/> rather than stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<ulong> Headers4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums, out Vector256<float> rowScales, ref Vector256<float> mins)
+    {
+        var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = Headers4(p0, p1, p2, p3);
+        rowScales = Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(dAndMin.AsUInt16()).AsUInt32()) * Vector256.Create(dx);
         // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
         Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums), Vector256.Create((short)1));
         Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact

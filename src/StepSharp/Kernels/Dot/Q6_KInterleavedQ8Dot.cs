@@ -33,7 +33,6 @@ internal static unsafe class Q6_KInterleavedQ8Dot
     [SkipLocalsInit]
     internal static void Avx2Rows4<TBits>(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
     {
-        float* scales = stackalloc float[8];   // d·dx of the four rows' current super-block
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < n / BlockValues; b++)
         {
@@ -41,11 +40,11 @@ internal static unsafe class Q6_KInterleavedQ8Dot
             Widen.PrefetchLines14(p0);
             sbyte* qb = q + b * BlockValues;
             Vector256<short> bs = Vector256.Load(bsums + 16 * b);
-            Q6_KQ8Dot.RowScales4(p0, p1, p2, p3, dq[b], scales);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p0, qb, bs)), Vector256.Create(scales[0]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p1, qb, bs)), Vector256.Create(scales[1]), acc1);
-            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p2, qb, bs)), Vector256.Create(scales[2]), acc2);
-            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p3, qb, bs)), Vector256.Create(scales[3]), acc3);
+            Vector256<float> rowScales = Q6_KQ8Dot.RowScales4(p0, p1, p2, p3, dq[b]);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p0, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p1, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(1)), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p2, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p3, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(3)), acc3);
         }
         Widen.Sums4(acc0, acc1, acc2, acc3).Store(y);
     }

@@ -84,10 +84,14 @@ internal static unsafe class Q6_KQ8Dot
 
     /// <summary>d·dx of four rows' super-blocks into scales[0..4): their four fp16 d converted together.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void RowScales4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, float* scales)
+    internal static void RowScales4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, float* scales) => RowScales4(p0, p1, p2, p3, dx).Store(scales);
+
+    /// <summary>d·dx of four rows' super-blocks in lanes 0..4 (kernels that take them from registers, not the stack).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> RowScales4(byte* p0, byte* p1, byte* p2, byte* p3, float dx)
     {
         Vector256<uint> raw = Vector256.Create(*(ushort*)(p0 + 208), *(ushort*)(p1 + 208), *(ushort*)(p2 + 208), *(ushort*)(p3 + 208), 0u, 0u, 0u, 0u);
-        (Widen.HalfBits256(raw) * Vector256.Create(dx)).Store(scales);
+        return Widen.HalfBits256(raw) * Vector256.Create(dx);
     }
 
     /// <summary><see cref="Avx512Rows4"/> with 256-bit vectors (see <see cref="Q4_KQ8Dot.Avx2Rows4"/>).</summary>
