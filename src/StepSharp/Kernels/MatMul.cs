@@ -350,10 +350,9 @@ public static unsafe class MatMul
                 ExecuteQuantizedRows(Type, Base, RowBytes, Rows, Y, r0, r1);
                 return;
             }
-            bool grouped = GgmlTypeInfo.IsInMemoryLayout(Type);
             for (int r = r0; r < r1; r++)
             {
-                byte* row = Base + (grouped ? InMemoryLayouts.RowOffset(Type, r, RowBytes) : r * RowBytes);
+                byte* row = Base + InMemoryLayouts.RowStart(Type, r, RowBytes);
                 for (int t = 0; t < N; t++)
                     Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
             }
@@ -443,9 +442,8 @@ public static unsafe class MatMul
                     }
                     else
                     {
-                        bool grouped = GgmlTypeInfo.IsInMemoryLayout(Type);
                         for (int r = 0; r < chunkRows; r++)
-                            WeightPanel.Decode(Type, Base + (grouped ? InMemoryLayouts.RowOffset(Type, r0 + r, RowBytes) : (r0 + r) * RowBytes), k0, len, tp + r * len, Isa);
+                            WeightPanel.Decode(Type, Base + InMemoryLayouts.RowStart(Type, r0 + r, RowBytes), k0, len, tp + r * len, Isa);
                         w = tp;
                         wStride = len;
                     }

@@ -80,7 +80,7 @@ public readonly unsafe struct TensorView
     {
         if ((ulong)row >= (ulong)RowCount)
             throw new ArgumentOutOfRangeException(nameof(row), row, $"tensor '{Name}' has {RowCount} rows");
-        return GgmlTypeInfo.IsInMemoryLayout(Type) ? Data + Blocks.InMemoryLayouts.RowOffset(Type, row, RowByteLength) : Data + row * RowByteLength;
+        return Data + Blocks.InMemoryLayouts.RowStart(Type, row, RowByteLength);
     }
 
     /// <summary>Dequantizes one row into <paramref name="dst"/> (length Ne0).</summary>

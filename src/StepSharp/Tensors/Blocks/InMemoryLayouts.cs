@@ -28,6 +28,10 @@ internal static unsafe class InMemoryLayouts
     /// <summary>Bytes from one block of a row to its next: the four rows of a group take turns.</summary>
     public static long BlockStride(GgmlType layout) => GroupRows * GgmlTypeInfo.BlockBytes(layout);
 
+    /// <summary>Where row <paramref name="row"/> of a matrix of <paramref name="type"/> starts: its first block in a kernel layout, else row·rowBytes.</summary>
+    public static long RowStart(GgmlType type, long row, long rowBytes) =>
+        GgmlTypeInfo.IsInMemoryLayout(type) ? RowOffset(type, row, rowBytes) : row * rowBytes;
+
     /// <summary>Where row <paramref name="row"/>'s first block lies, from the start of its matrix.</summary>
     public static long RowOffset(GgmlType layout, long row, long rowBytes) =>
         (row & ~(long)(GroupRows - 1)) * rowBytes + (row & (GroupRows - 1)) * GgmlTypeInfo.BlockBytes(layout);
