@@ -25,6 +25,7 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly GgufTensorInfo[] _tensors;
     private readonly GgmlType[] _layouts;   // the type each tensor's data is in now: the file's, or one ConvertTensorInPlace made
     private readonly Dictionary<int, nint> _relocated = [];   // tensor index → data moved out of the file (RelocateTensor)
+    private readonly Dictionary<int, long> _matrixStrides = [];   // tensor index → bytes between its matrices where they are spread out (RelocateTensor)
     private readonly List<IDisposable> _owned = [];           // memory of relocated tensors, freed with the file
 
     private GgufFile(string path, long length, MemoryMappedFile? mapping, MemoryMappedViewAccessor? view, GCHandle pin, byte* data, bool pointerAcquired, LargePageBuffer? memory = null)
@@ -160,7 +161,7 @@ public sealed unsafe class GgufFile : IDisposable
             return null;
         GgufTensorInfo t = _tensors[i];
         byte* data = _relocated.TryGetValue(i, out nint moved) ? (byte*)moved : _base + DataOffset + t.Offset;
-        return new TensorView(t.Name, _layouts[i], (long[])t.Shape.Clone(), data, t.ByteLength);
+        return new TensorView(t.Name, _layouts[i], (long[])t.Shape.Clone(), data, t.ByteLength, _matrixStrides.GetValueOrDefault(i));
     }
 
     /// <summary>
@@ -169,15 +170,24 @@ public sealed unsafe class GgufFile : IDisposable
     /// this file. Views taken afterwards read the copy; <see cref="Tensors"/> keeps the file's types.
     /// </summary>
     /// <exception cref="ArgumentException">The layout's rows take a different number of bytes.</exception>
-    public void RelocateTensor(string name, GgmlType layout, byte* data, IDisposable? owner)
+    public void RelocateTensor(string name, GgmlType layout, byte* data, IDisposable? owner) => RelocateTensor(name, layout, data, owner, 0);
+
+    /// <summary>
+    /// As <see cref="RelocateTensor(string, GgmlType, byte*, IDisposable?)"/> with the tensor's matrices (its Shape[1]-row
+    /// slices: experts) <paramref name="matrixStride"/> bytes apart in the copy (0: one after another; see <see cref="TensorView.MatrixStride"/>).
+    /// </summary>
+    public void RelocateTensor(string name, GgmlType layout, byte* data, IDisposable? owner, long matrixStride)
     {
         TensorView current = GetTensor(name);
         CheckSameSize(current, layout);
         ArgumentNullException.ThrowIfNull(data);
+        _ = new TensorView(current.Name, layout, current.Shape, data, current.ByteLength, matrixStride);   // validates the stride
         if (owner is not null) _owned.Add(owner);
         int i = _tensorIndex[name];
         _relocated[i] = (nint)data;
         _layouts[i] = layout;
+        if (matrixStride != 0) _matrixStrides[i] = matrixStride;
+        else _matrixStrides.Remove(i);
     }
 
     private void CheckSameSize(in TensorView current, GgmlType layout)
@@ -223,6 +233,7 @@ public sealed unsafe class GgufFile : IDisposable
         foreach (IDisposable owned in _owned) owned.Dispose();
         _owned.Clear();
         _relocated.Clear();
+        _matrixStrides.Clear();
         _base = null;
     }
 

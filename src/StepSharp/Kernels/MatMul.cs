@@ -58,6 +58,8 @@ public static unsafe class MatMul
         if (x.Length < n * inputs) throw new ArgumentException($"input holds {x.Length} values, {n}×{inputs} needed for '{weights.Name}'");
         if (y.Length < n * rows) throw new ArgumentException($"output holds {y.Length} values, {n}×{rows} needed for '{weights.Name}'");
         if (rows <= 0 || n <= 0) return;
+        if (!weights.IsContiguous && rowStart % weights.MatrixRows + rows > weights.MatrixRows)
+            throw new ArgumentException($"rows {rowStart}..{rowStart + rows} of '{weights.Name}' span two of its matrices, which are not adjacent in memory", nameof(rows));
         if (GgmlTypeInfo.IsInMemoryLayout(weights.Type) && rowStart % InMemoryLayouts.GroupRows != 0)
             throw new ArgumentException($"tensor '{weights.Name}' ({weights.Type}) keeps rows in groups of {InMemoryLayouts.GroupRows}; row {rowStart} does not start one", nameof(rowStart));
 
@@ -68,7 +70,7 @@ public static unsafe class MatMul
             job.SegmentCount = 0;
             job.Type = weights.Type;
             job.Isa = isa;
-            job.Base = weights.Data + rowStart * weights.RowByteLength;
+            job.Base = weights.Data + weights.RowOffset(rowStart);
             job.RowBytes = weights.RowByteLength;
             job.Rows = rows;
             job.Inputs = (int)inputs;
@@ -278,6 +280,7 @@ public static unsafe class MatMul
         {
             int rows = (int)w.RowCount;
             if (yLength < n * rows) throw new ArgumentException($"output holds {yLength} values, {n}×{rows} needed for '{w.Name}'");
+            if (!w.IsContiguous) throw new ArgumentException($"'{w.Name}' has its matrices spread out; take one matrix at a time");
             int rowsPerChunk = DecodeRowsPerChunk(rows, threads);
             _segments[SegmentCount++] = new Segment { Type = w.Type, Base = w.Data, RowBytes = w.RowByteLength, Rows = rows, RowsPerChunk = rowsPerChunk, FirstChunk = firstChunk, Y = y };
             return firstChunk + (rows + rowsPerChunk - 1) / rowsPerChunk;

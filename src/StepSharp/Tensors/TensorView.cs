@@ -10,7 +10,16 @@ public readonly unsafe struct TensorView
     /// <summary>Largest tensor <see cref="ToFloatArray"/> will materialise (64M floats = 256 MB).</summary>
     public const long MaxFloatArrayElements = 64L * 1024 * 1024;
 
-    public TensorView(string name, GgmlType type, long[] shape, byte* data, long byteLength)
+    public TensorView(string name, GgmlType type, long[] shape, byte* data, long byteLength) : this(name, type, shape, data, byteLength, 0)
+    {
+    }
+
+    /// <summary>
+    /// A view whose matrices (the Shape[1]-row slices of a 3-D tensor, e.g. experts) lie <paramref name="matrixStride"/>
+    /// bytes apart instead of one after another (0: one after another), as when the kernel layouts place each
+    /// expert's gate, up and down matrices together; the bytes between belong to other tensors.
+    /// </summary>
+    public TensorView(string name, GgmlType type, long[] shape, byte* data, long byteLength, long matrixStride)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -22,6 +31,9 @@ public readonly unsafe struct TensorView
         long rowBytes = GgmlTypeInfo.RowBytes(type, shape[0]);
         if (checked(rowBytes * rows) != byteLength)
             throw new ArgumentException($"tensor '{name}' of {type} [{string.Join(", ", shape)}] takes {rowBytes * rows} bytes, not {byteLength}", nameof(byteLength));
+        long matrixRows = shape.Length > 1 ? shape[1] : 1;
+        if (matrixStride != 0 && matrixStride < matrixRows * rowBytes)
+            throw new ArgumentException($"tensor '{name}': matrices of {matrixRows * rowBytes} bytes cannot lie {matrixStride} bytes apart", nameof(matrixStride));
         Name = name;
         Type = type;
         Shape = shape;
@@ -29,6 +41,8 @@ public readonly unsafe struct TensorView
         ByteLength = byteLength;
         RowCount = rows;
         RowByteLength = rowBytes;
+        MatrixRows = matrixRows;
+        MatrixStride = matrixStride == 0 ? matrixRows * rowBytes : matrixStride;
     }
 
     public string Name { get; }
@@ -49,6 +63,20 @@ public readonly unsafe struct TensorView
     /// <summary>Bytes of one row: GgmlTypeInfo.RowBytes(Type, Ne0).</summary>
     public long RowByteLength { get; }
 
+    /// <summary>Rows of one matrix: Shape[1] (of one expert, in a 3-D tensor).</summary>
+    public long MatrixRows { get; }
+
+    /// <summary>Bytes from one matrix's start to the next's: MatrixRows·RowByteLength unless the matrices are spread out (see the constructor).</summary>
+    public long MatrixStride { get; }
+
+    /// <summary>True when the tensor's bytes are one run (its matrices are not spread out among other tensors').</summary>
+    public bool IsContiguous => MatrixStride == MatrixRows * RowByteLength;
+
+    /// <summary>Where row <paramref name="row"/> starts, in bytes from <see cref="Data"/> (its first block in a kernel layout).</summary>
+    public long RowOffset(long row) => IsContiguous
+        ? Blocks.InMemoryLayouts.RowStart(Type, row, RowByteLength)
+        : row / MatrixRows * MatrixStride + Blocks.InMemoryLayouts.RowStart(Type, row % MatrixRows, RowByteLength);
+
     /// <summary>Total number of elements.</summary>
     public long ElementCount => Ne0 * RowCount;
 
@@ -59,6 +87,8 @@ public readonly unsafe struct TensorView
         {
             if (ByteLength > int.MaxValue)
                 throw new InvalidOperationException($"tensor '{Name}' is {ByteLength} bytes, too large for one span; use Row()");
+            if (!IsContiguous)
+                throw new InvalidOperationException($"tensor '{Name}' has its matrices {MatrixStride} bytes apart, among other tensors' bytes; use its rows");
             return new ReadOnlySpan<byte>(Data, (int)ByteLength);
         }
     }
@@ -80,7 +110,7 @@ public readonly unsafe struct TensorView
     {
         if ((ulong)row >= (ulong)RowCount)
             throw new ArgumentOutOfRangeException(nameof(row), row, $"tensor '{Name}' has {RowCount} rows");
-        return Data + Blocks.InMemoryLayouts.RowStart(Type, row, RowByteLength);
+        return Data + RowOffset(row);
     }
 
     /// <summary>Dequantizes one row into <paramref name="dst"/> (length Ne0).</summary>

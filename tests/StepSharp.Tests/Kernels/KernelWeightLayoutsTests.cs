@@ -12,10 +12,13 @@ namespace StepSharp.Tests.Kernels;
 /// </summary>
 public unsafe class KernelWeightLayoutsTests
 {
-    /// <summary>The demo shape quantized as Q4_K_M: its 256-value rows are Q4_K (and Q6_K), the 128-value ones fall back.</summary>
+    /// <summary>
+    /// The demo shape with 256-value expert rows, quantized as Q4_K_M: its 256-value rows are Q4_K (and Q6_K), so all
+    /// three routed-expert tensors are rewritten (and placed expert by expert); the 128-value ones fall back.
+    /// </summary>
     private static readonly Lazy<byte[]> Q4_K_M = new(() =>
     {
-        using var f32 = GgufFile.FromBytes(Step35RandomModel.Build(Step35ModelShape.Demo, 21).ToArray(), "demo-f32");
+        using var f32 = GgufFile.FromBytes(Step35RandomModel.Build(Step35ModelShape.Demo with { ExpertFeedForward = 256 }, 21).ToArray(), "demo-f32");
         return GgufQuantizer.Quantize(f32, "Q4_K_M").ToArray();
     });
 
@@ -54,6 +57,25 @@ public unsafe class KernelWeightLayoutsTests
                     // The mapped file's rewritten tensors live in a copy, its others in the mapping.
                     if (file == mapped) Assert.Equal(!rewritten, now.Data == mappedStart + mapped.DataOffset + t.Offset);
                 }
+                // A layer's rewritten routed experts lie expert by expert: gate, up and down of expert e together.
+                int triples = 0;
+                foreach (GgufTensorInfo t in file.Tensors)
+                {
+                    if (!t.Name.EndsWith(".ffn_gate_exps.weight", StringComparison.Ordinal)) continue;
+                    string prefix = t.Name[..^"ffn_gate_exps.weight".Length];
+                    TensorView gate = file.GetTensor(t.Name), up = file.GetTensor(prefix + "ffn_up_exps.weight"), down = file.GetTensor(prefix + "ffn_down_exps.weight");
+                    if (!GgmlTypeInfo.IsInMemoryLayout(gate.Type) || !GgmlTypeInfo.IsInMemoryLayout(up.Type) || !GgmlTypeInfo.IsInMemoryLayout(down.Type)) continue;
+                    triples++;
+                    long g = gate.MatrixRows * gate.RowByteLength, u = up.MatrixRows * up.RowByteLength, d = down.MatrixRows * down.RowByteLength;
+                    Assert.True(up.Data == gate.Data + g && down.Data == up.Data + u, $"{prefix}: experts' matrices not together");
+                    foreach (TensorView v in new[] { gate, up, down })
+                    {
+                        Assert.Equal(g + u + d, v.MatrixStride);
+                        Assert.False(v.IsContiguous);
+                        Assert.True(v.RowPointer(v.MatrixRows) == v.Data + g + u + d);   // expert 1's first row
+                    }
+                }
+                Assert.True(!rewrites || triples > 0, "the test model's experts were not placed expert by expert");
             }
             Assert.Equal(GgmlType.Q4_K, untouched.GetTensor("blk.0.attn_q.weight").Type);
             // A layout whose rows take other sizes is refused by name.
