@@ -166,23 +166,20 @@ public static unsafe class QuickBench
             using var interleaved = new BenchWeights(type, rows, inputs, 1);
             sbyte[] permutedArray = GC.AllocateUninitializedArray<sbyte>(inputs, pinned: true);
             sbyte* permuted = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(permutedArray));
-            bool hasInterleaved = type is GgmlType.Q4_K or GgmlType.Q6_K || (type == GgmlType.Q8_0 && inputs % 256 == 0);
+            GgmlType layout = KernelWeightLayouts.LayoutFor(type, inputs, rows);
+            bool hasInterleaved = layout != type;
             if (hasInterleaved)
             {
                 Buffer.MemoryCopy(baseRow, interleaved.Data, rows * rowBytes, rows * rowBytes);
-                GgmlType layout = KernelWeightLayouts.LayoutFor(type, inputs, rows);
                 StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(layout, interleaved.Data, rows, rowBytes);
                 if (type != GgmlType.Q8_0) Q4_KInterleavedQ8Dot.PermuteActivations(pq, permuted, inputs);
             }
             byte* interleavedRows = interleaved.Data;
+            sbyte* interleavedQ = type == GgmlType.Q8_0 ? qq : permuted;
             void FourInterleaved()
             {
                 for (int r = 0; r < rows; r += 4)
-                {
-                    if (type == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, permuted, dd, ss, inputs, yy + r);
-                    else if (type == GgmlType.Q6_K) Q6_KInterleavedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, permuted, dd, ss, inputs, yy + r);
-                    else Q8_0GroupedQ8Dot.Avx2Rows4(interleavedRows + r * rowBytes, qq, dd, inputs, yy + r);
-                }
+                    FourRows(layout, interleavedRows + r * rowBytes, rowBytes, interleavedQ, dd, ss, inputs, yy + r);
             }
             var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };
             if (hasInterleaved) cases.InsertRange(2, [("four rows interleaved", FourInterleaved), ("four rows", Four)]);

@@ -167,16 +167,13 @@ public static class KernelWeightLayouts
             layouts[t] = LayoutFor(sources[t]);
         }
         nint dst = (nint)destination;
-        nint[] src = [(nint)sources[0].Data, (nint)sources[1].Data, (nint)sources[2].Data];
-        long[] rows = [sources[0].MatrixRows, sources[1].MatrixRows, sources[2].MatrixRows];
-        long[] rowBytes = [sources[0].RowByteLength, sources[1].RowByteLength, sources[2].RowByteLength];
         Parallel.For(0, experts, e =>
         {
             for (int t = 0; t < 3; t++)
             {
                 byte* to = (byte*)dst + e * expertBytes + offsets[t];
-                Buffer.MemoryCopy((byte*)src[t] + e * matrixBytes[t], to, matrixBytes[t], matrixBytes[t]);
-                InMemoryLayouts.FromFileLayout(layouts[t], to, rows[t], rowBytes[t]);
+                Buffer.MemoryCopy(sources[t].Data + e * matrixBytes[t], to, matrixBytes[t], matrixBytes[t]);
+                InMemoryLayouts.FromFileLayout(layouts[t], to, sources[t].MatrixRows, sources[t].RowByteLength);
             }
         });
         for (int t = 0; t < 3; t++)
