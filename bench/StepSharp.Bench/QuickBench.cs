@@ -39,6 +39,11 @@ public static unsafe class QuickBench
             Chunks(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024, args.Length > 4 ? int.Parse(args[4]) : 256);
             return;
         }
+        if (args.Length >= 2 && args[1] == "forkjoin")
+        {
+            ForkJoin();
+            return;
+        }
         if (args.Length >= 3 && args[1] == "kernel")
         {
             Kernel(Enum.Parse<GgmlType>(args[2]), args.Contains("int8"));
@@ -126,6 +131,47 @@ public static unsafe class QuickBench
     /// `quick rows TYPE [INPUTS]`: the int8-activation kernels called directly on 64 L1/L2-resident rows, single
     /// row and four-row forms, in GB/s of weights: the kernels' own ceiling without the matmul around them.
     /// </summary>
+    /// <summary>
+    /// `quick forkjoin`: the cost of one <see cref="KernelThreadPool.Run"/> on 2 threads, as a decode step sees it: two
+    /// items of ~2 µs work each, then a serial gap on the caller (0, 5 or 20 µs, as norms and routing leave) before the
+    /// next run. Prints µs per run beyond the work; compare builds by running each in turn.
+    /// </summary>
+    private static void ForkJoin()
+    {
+        using var pool = new KernelThreadPool(2);
+        var job = new SpinJob();
+        foreach (int gapNs in new[] { 0, 5_000, 20_000 })
+        {
+            var samples = new List<double>();
+            for (int s = 0; s < 9; s++)
+            {
+                const int runs = 20_000;
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < runs; i++)
+                {
+                    pool.Run(job, 2);
+                    SpinJob.Busy(gapNs);
+                }
+                double perRun = Stopwatch.GetElapsedTime(start).TotalMicroseconds / runs;
+                samples.Add(perRun - job.WorkNs / 1000.0 - gapNs / 1000.0);
+            }
+            samples.Sort();
+            Console.WriteLine($"gap {gapNs / 1000,2} µs: {samples[samples.Count / 2]:F2} µs per run beyond the work (min {samples[0]:F2})");
+        }
+    }
+
+    private sealed class SpinJob : IParallelJob
+    {
+        public readonly int WorkNs = 2_000;
+        public void Execute(int index) => Busy(WorkNs);
+        public static void Busy(int ns)
+        {
+            if (ns <= 0) return;
+            long until = Stopwatch.GetTimestamp() + ns * Stopwatch.Frequency / 1_000_000_000;
+            while (Stopwatch.GetTimestamp() < until) { }
+        }
+    }
+
     private static void Rows(GgmlType type, int inputs)
     {
         const int rows = 64;

@@ -22,9 +22,11 @@ public sealed class KernelThreadPool : IDisposable
 {
     private const int Closed = 1 << 30;          // gate bit: no more workers may join the current job
     private static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // ~100 µs of spinning before sleeping
+    private const int SpinIterations = 4;        // pause instructions per check of a flag
 
     private readonly Thread[] _workers;
-    private readonly SemaphoreSlim[] _wake;      // one per worker, released once per job
+    private readonly SemaphoreSlim[] _wake;      // one per worker, released for a job only if the worker sleeps
+    private readonly int[] _sleeping;            // 1 while worker i is (about to be) blocked on its semaphore
     private IParallelJob? _job;
     private int _count;
     private int _next;                           // next index to claim
@@ -38,6 +40,7 @@ public sealed class KernelThreadPool : IDisposable
         ThreadCount = threads;
         _workers = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
+        _sleeping = new int[threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
             _wake[i] = new SemaphoreSlim(0);
@@ -67,14 +70,16 @@ public sealed class KernelThreadPool : IDisposable
         _count = count;
         _next = 0;
         Volatile.Write(ref _gate, 0);               // open: workers may join
-        Interlocked.Increment(ref _generation);
-        foreach (var wake in _wake) wake.Release();
+        Interlocked.Increment(ref _generation);    // a full fence: a worker that has not yet seen it reads it after its _sleeping store
+        for (int w = 0; w < _wake.Length; w++)
+            if (Volatile.Read(ref _sleeping[w]) != 0) _wake[w].Release();
 
         Drain(job, count);
 
         Interlocked.Or(ref _gate, Closed);          // every item is claimed; late workers stay out
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _gate) != Closed) spin.SpinOnce(sleep1Threshold: -1);
+        // Joined workers are mid-item: pause loops, yielding only if one seems descheduled (more threads than cores).
+        for (int round = 0; Volatile.Read(ref _gate) != Closed; round++)
+            if (round < 4096) Thread.SpinWait(SpinIterations); else Thread.Yield();
         _job = null;
     }
 
@@ -100,13 +105,26 @@ public sealed class KernelThreadPool : IDisposable
         int seen = 0;
         while (!_disposed)
         {
-            // Spin first: between two kernels of one token the gap is microseconds, far less than a wake-up.
+            // Spin first: between two kernels of one token the gap is microseconds, far less than a wake-up. Plain
+            // pause loops, not SpinWait.SpinOnce, which turns to sched_yield after a few rounds: a syscall the next job
+            // then waits for (2 threads, mini Q4_K_M decode: ~1 % of the worker's samples in __schedule).
             long until = Stopwatch.GetTimestamp() + SpinTicks;
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
-            if (Volatile.Read(ref _generation) == seen) wake.Wait();
-            else wake.Wait(0); // consume this job's wake-up so the semaphore does not build up
+            for (int round = 0; Volatile.Read(ref _generation) == seen; round++)
+            {
+                Thread.SpinWait(SpinIterations);
+                if ((round & 63) == 63 && Stopwatch.GetTimestamp() >= until) break;
+            }
+            if (Volatile.Read(ref _generation) == seen)
+            {
+                // Announce the sleep, then look again: Run increments the generation before it reads _sleeping, so
+                // either this sees the new job or Run sees the flag and releases the semaphore. A release that finds
+                // the worker awake leaves one spare count: the next sleep returns at once and the loop spins again.
+                Interlocked.Exchange(ref _sleeping[index], 1);
+                if (Volatile.Read(ref _generation) == seen) wake.Wait();
+                Volatile.Write(ref _sleeping[index], 0);
+            }
             if (_disposed) return;
+            if (Volatile.Read(ref _generation) == seen) continue;
             seen = Volatile.Read(ref _generation);
             if (!TryJoin()) continue;
             IParallelJob? job = _job;

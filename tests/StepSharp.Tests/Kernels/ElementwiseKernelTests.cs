@@ -58,6 +58,41 @@ public class ElementwiseKernelTests
     }
 
     [Fact]
+    public void RopeAnglesAreCachedPerFrequencySetAndPosition()
+    {
+        // The per-thread angle cache holds four entries keyed by (frequencies, position): embeddings alike share one,
+        // others (theta, factors, size) must never pick up a neighbour's angles, and five sets overflow the cache.
+        float[] factors = new float[32];
+        for (int i = 0; i < factors.Length; i++) factors[i] = 1 + i % 3;
+        var ropes = new (RotaryEmbedding Rope, double Theta, float[]? Factors)[]
+        {
+            (new RotaryEmbedding(64, 1e4, RopeStyle.Neox), 1e4, null),
+            (new RotaryEmbedding(64, 5e5, RopeStyle.Neox), 5e5, null),
+            (new RotaryEmbedding(64, 1e4, RopeStyle.Neox), 1e4, null),
+            (new RotaryEmbedding(64, 1e4, RopeStyle.Neox, factors), 1e4, factors),
+            (new RotaryEmbedding(32, 1e4, RopeStyle.Neox), 1e4, null),
+            (new RotaryEmbedding(64, 7e3, RopeStyle.Neox), 7e3, null),
+        };
+        const int headDim = 64, heads = 2;
+        foreach (int position in new[] { 9, 9, 10, 9, 123_457, 10 })
+            for (int r = 0; r < ropes.Length; r++)
+            {
+                var (rope, theta, f) = ropes[(r * 5 + position) % ropes.Length];
+                float[] x = RandomVector(heads * headDim, position + r), y = (float[])x.Clone();
+                rope.Apply(y, heads, headDim, position);
+                int half = rope.RotaryDims / 2;
+                for (int h = 0; h < heads; h++)
+                    for (int i = 0; i < half; i++)
+                    {
+                        double angle = position * Math.Pow(theta, -2.0 * i / rope.RotaryDims) / (f?[i] ?? 1);
+                        int a = h * headDim + i, b = a + half;
+                        Assert.Equal(x[a] * Math.Cos(angle) - x[b] * Math.Sin(angle), y[a], 1e-5);
+                        Assert.Equal(x[b] * Math.Cos(angle) + x[a] * Math.Sin(angle), y[b], 1e-5);
+                    }
+            }
+    }
+
+    [Fact]
     public void Llama3FactorsFollowTheThreeBands()
     {
         // θ = 5e6, R = 64, factor 2, low 1, high 32, original 131072 (spec §1.1 / §2.3).
