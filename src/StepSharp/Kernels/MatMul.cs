@@ -44,7 +44,18 @@ public static unsafe class MatMul
         Compute(pool, weights, rowStart, rows, x, n, y, KernelIsa.Current);
 
     /// <summary>As <see cref="Compute(KernelThreadPool, in TensorView, long, int, ReadOnlySpan{float}, int, Span{float})"/> on a given tier.</summary>
-    public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y, Isa isa)
+    public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y, Isa isa) =>
+        Compute(pool, weights, rowStart, rows, x, n, y, isa, null);
+
+    /// <summary>
+    /// One decode vector's product with rows [rowStart, rowStart + rows) of <paramref name="weights"/>, reading the int8
+    /// copy <paramref name="x"/> already holds for the weights' kernels instead of quantizing again (the float path, or
+    /// quantizing here, when it holds none for this type). Equal to the float-input overload's result.
+    /// </summary>
+    public static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, DecodeActivations x, Span<float> y) =>
+        Compute(pool, weights, rowStart, rows, x.Values, 1, y, KernelIsa.Current, x);
+
+    private static void Compute(KernelThreadPool pool, in TensorView weights, long rowStart, int rows, ReadOnlySpan<float> x, int n, Span<float> y, Isa isa, DecodeActivations? quantized)
     {
         if (!Kernels.RowDot.Supports(weights.Type))
         {
@@ -91,17 +102,24 @@ public static unsafe class MatMul
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
             bool sums = !job.Tiled && !job.QuantizedActivations && Kernels.RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums ? job.Inputs / 32 : 0;
+            sbyte* readyQ = null, readyPermuted = null;
+            float* readyScales = null;
+            short* readySums = null;
+            bool ready = job.QuantizedActivations && n == 1 && quantized is not null
+                && quantized.TryGet(weights.Type, out readyQ, out readyPermuted, out readyScales, out readySums);
+            if (ready) job.ScalesPerToken = job.Inputs / Int8Blocks(weights.Type);
+            bool quantize = job.QuantizedActivations && !ready;
             fixed (float* ps = sums ? job.GroupSums(n) : null)
-            fixed (sbyte* pq = job.QuantizedActivations ? job.Quantize(n) : null)
-            fixed (float* pd = job.QuantizedActivations ? job.Scales : null)
-            fixed (short* pb = job.QuantizedActivations ? job.BlockSums : null)
-            fixed (sbyte* pp = job.QuantizedActivations && job.Permutes ? job.PermutedQx : null)
+            fixed (sbyte* pq = quantize ? job.Quantize(n) : null)
+            fixed (float* pd = quantize ? job.Scales : null)
+            fixed (short* pb = quantize ? job.BlockSums : null)
+            fixed (sbyte* pp = quantize && job.Permutes ? job.PermutedQx : null)
             {
                 job.XSums = ps;
-                job.Qx = pq;
-                job.QxPermuted = pp;
-                job.Dx = pd;
-                job.Bsums = pb;
+                job.Qx = ready ? readyQ : pq;
+                job.QxPermuted = ready ? readyPermuted : pp;
+                job.Dx = ready ? readyScales : pd;
+                job.Bsums = ready ? readySums : pb;
                 pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
                 job.XSums = null;
                 job.Qx = null;
@@ -134,8 +152,16 @@ public static unsafe class MatMul
     public static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3) =>
         ComputeSameInput(pool, x, n, 4, w0, y0, w1, y1, w2, y2, w3, y3);
 
+    /// <summary>
+    /// <see cref="ComputeSameInput(KernelThreadPool, ReadOnlySpan{float}, int, in TensorView, Span{float}, in TensorView, Span{float})"/>
+    /// for one decode vector whose int8 copy is already made (<see cref="DecodeActivations"/>).
+    /// </summary>
+    public static void ComputeSameInput(KernelThreadPool pool, DecodeActivations x, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1) =>
+        ComputeSameInput(pool, x.Values, 1, 2, w0, y0, w1, y1, default, default, default, default, x);
+
     private static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, int count,
-        in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3)
+        in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3,
+        DecodeActivations? quantized = null)
     {
         Isa isa = KernelIsa.Current;
         bool shared = n > 0 && !UsesTiles(isa, n) && ActivationQuantization.AppliesTo(tiled: false)
@@ -143,10 +169,10 @@ public static unsafe class MatMul
             && (count < 3 || SharesDecodeActivations(w0, w2)) && (count < 4 || SharesDecodeActivations(w0, w3));
         if (!shared)
         {
-            Compute(pool, w0, 0, (int)w0.RowCount, x, n, y0);
-            Compute(pool, w1, 0, (int)w1.RowCount, x, n, y1);
-            if (count > 2) Compute(pool, w2, 0, (int)w2.RowCount, x, n, y2);
-            if (count > 3) Compute(pool, w3, 0, (int)w3.RowCount, x, n, y3);
+            Compute(pool, w0, 0, (int)w0.RowCount, x, n, y0, isa, quantized);
+            Compute(pool, w1, 0, (int)w1.RowCount, x, n, y1, isa, quantized);
+            if (count > 2) Compute(pool, w2, 0, (int)w2.RowCount, x, n, y2, isa, quantized);
+            if (count > 3) Compute(pool, w3, 0, (int)w3.RowCount, x, n, y3, isa, quantized);
             return;
         }
         long inputs = w0.Ne0;
@@ -169,15 +195,25 @@ public static unsafe class MatMul
             chunks = job.AddSegment(w1, p1, y1.Length, n, pool.ThreadCount, chunks);
             if (count > 2) chunks = job.AddSegment(w2, p2, y2.Length, n, pool.ThreadCount, chunks);
             if (count > 3) chunks = job.AddSegment(w3, p3, y3.Length, n, pool.ThreadCount, chunks);
-            fixed (sbyte* pq = job.Quantize(n))
-            fixed (float* pd = job.Scales)
-            fixed (short* pb = job.BlockSums)
-            fixed (sbyte* pp = job.Permutes ? job.PermutedQx : null)
+            // An int8 copy made beforehand serves if it suits every matrix (all take one kind of blocks, so it is one copy,
+            // and it has the permuted values if any matrix needs them).
+            sbyte* readyQ = null, readyPermuted = null;
+            float* readyScales = null;
+            short* readySums = null;
+            bool ready = n == 1 && quantized is not null && quantized.TryGet(w0.Type, out readyQ, out readyPermuted, out readyScales, out readySums)
+                && quantized.TryGet(w1.Type, out _, out _, out _, out _)
+                && (count < 3 || quantized.TryGet(w2.Type, out _, out _, out _, out _))
+                && (count < 4 || quantized.TryGet(w3.Type, out _, out _, out _, out _));
+            if (ready) job.ScalesPerToken = job.Inputs / Int8Blocks(w0.Type);
+            fixed (sbyte* pq = ready ? null : job.Quantize(n))
+            fixed (float* pd = ready ? null : job.Scales)
+            fixed (short* pb = ready ? null : job.BlockSums)
+            fixed (sbyte* pp = !ready && job.Permutes ? job.PermutedQx : null)
             {
-                job.Qx = pq;
-                job.QxPermuted = pp;
-                job.Dx = pd;
-                job.Bsums = pb;
+                job.Qx = ready ? readyQ : pq;
+                job.QxPermuted = ready ? readyPermuted : pp;
+                job.Dx = ready ? readyScales : pd;
+                job.Bsums = ready ? readySums : pb;
                 pool.Run(job, chunks);
                 job.Qx = null;
                 job.QxPermuted = null;
@@ -194,7 +230,7 @@ public static unsafe class MatMul
         b.Ne0 == a.Ne0 && b.RowCount > 0 && Int8Blocks(a.Type) != 0 && Int8Blocks(b.Type) == Int8Blocks(a.Type);
 
     /// <summary>The int8 activation blocks a type's decode kernels take: 32 (Q8_0), 256 (Q8_K, the K-quants), or 0 for float activations.</summary>
-    private static int Int8Blocks(GgmlType type) => type switch
+    internal static int Int8Blocks(GgmlType type) => type switch
     {
         GgmlType.Q8_0 or GgmlType.Q8_0Grouped => 32,
         GgmlType.Q4_K or GgmlType.Q4_KInterleaved or GgmlType.Q6_K or GgmlType.Q6_KInterleaved => 256,
@@ -202,7 +238,7 @@ public static unsafe class MatMul
     };
 
     /// <summary>True for the interleaved layouts, whose kernels read the Q8_K activations permuted (<see cref="Q4_KInterleavedQ8Dot.PermuteActivations"/>).</summary>
-    private static bool TakesPermutedActivations(GgmlType type) => type is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved;
+    internal static bool TakesPermutedActivations(GgmlType type) => type is GgmlType.Q4_KInterleaved or GgmlType.Q6_KInterleaved;
 
     /// <summary>True when n tokens go through the register-tiled prefill path on <paramref name="isa"/>.</summary>
     private static bool UsesTiles(Isa isa, int n) => MatMulTile.Tokens(isa) > 1 && n >= MatMulTile.Tokens(isa);

@@ -30,10 +30,10 @@ public sealed class FeedForward
     /// <summary>output[t] = FFN_e(input[t]) for t &lt; tokens, with e selecting the expert (0 for a dense FFN).</summary>
     public void Forward(KernelThreadPool pool, ReadOnlySpan<float> input, Span<float> output, int tokens, Span<float> gateScratch, Span<float> upScratch, int expert = 0)
     {
-        int ff = FeedForwardSize, D = HiddenSize;
+        int ff = FeedForwardSize;
         Span<float> g = gateScratch[..(tokens * ff)];
         Span<float> u = upScratch[..(tokens * ff)];
-        if (Gate.RowCount == ff && Up.RowCount == ff)
+        if (IsWhole)
         {
             MatMul.ComputeSameInput(pool, input, tokens, Gate, g, Up, u);   // a dense FFN or shared expert: one fork/join
         }
@@ -42,7 +42,33 @@ public sealed class FeedForward
             MatMul.Compute(pool, Gate, (long)expert * ff, ff, input, tokens, g);
             MatMul.Compute(pool, Up, (long)expert * ff, ff, input, tokens, u);
         }
+        ActivateAndProject(pool, g, u, output, tokens, expert);
+    }
+
+    /// <summary>The one-token form of <see cref="Forward(KernelThreadPool, ReadOnlySpan{float}, Span{float}, int, Span{float}, Span{float}, int)"/>, reading an input already rounded to int8 (shared by all of a layer's experts).</summary>
+    public void Forward(KernelThreadPool pool, DecodeActivations input, Span<float> output, Span<float> gateScratch, Span<float> upScratch, int expert = 0)
+    {
+        int ff = FeedForwardSize;
+        Span<float> g = gateScratch[..ff];
+        Span<float> u = upScratch[..ff];
+        if (IsWhole)
+        {
+            MatMul.ComputeSameInput(pool, input, Gate, g, Up, u);
+        }
+        else
+        {
+            MatMul.Compute(pool, Gate, (long)expert * ff, ff, input, g);
+            MatMul.Compute(pool, Up, (long)expert * ff, ff, input, u);
+        }
+        ActivateAndProject(pool, g, u, output, 1, expert);
+    }
+
+    /// <summary>True when the gate and up tensors hold just this FFN (not a stack of experts).</summary>
+    private bool IsWhole => Gate.RowCount == FeedForwardSize && Up.RowCount == FeedForwardSize;
+
+    private void ActivateAndProject(KernelThreadPool pool, Span<float> g, Span<float> u, Span<float> output, int tokens, int expert)
+    {
         SwiGlu.Apply(g, u, SwiGluLimit);
-        MatMul.Compute(pool, Down, (long)expert * D, D, g, tokens, output);
+        MatMul.Compute(pool, Down, (long)expert * HiddenSize, HiddenSize, g, tokens, output);
     }
 }

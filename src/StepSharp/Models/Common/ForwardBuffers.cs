@@ -1,3 +1,4 @@
+using StepSharp.Kernels;
 namespace StepSharp.Models.Common;
 
 /// <summary>Sizes that scratch buffers must cover, the maximum over all layers.</summary>
@@ -76,4 +77,5 @@ public sealed class ForwardBuffers
     public readonly float[] ExpertInput;     // [T, D] gathered inputs of one expert
     public readonly float[] ExpertOutput;    // [T, D] one expert's outputs
     public readonly float[] DecodeExpertOutputs; // [k, D] each selected expert's output for a one-token step
+    public readonly DecodeActivations DecodeFeedForwardInput = new(); // a one-token step's FFN input, rounded to int8 once for all its experts
 }

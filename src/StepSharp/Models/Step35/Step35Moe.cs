@@ -97,13 +97,25 @@ public sealed class Step35Moe
             }
         Span<float> routed = b.FeedForwardOut.AsSpan(0, tokens * D);
         routed.Clear();
-        if (tokens == 1 && pool.ThreadCount > 1)
+        // Decode: f is rounded to int8 once for the k experts' and the shared expert's gate and up matrices.
+        DecodeActivations? decodeInput = tokens == 1 ? b.DecodeFeedForwardInput : null;
+        decodeInput?.Prepare(f, Experts.Gate.Type, Experts.Up.Type, Shared.Gate.Type, Shared.Up.Type);
+        if (decodeInput is not null && pool.ThreadCount > 1)
         {
-            // Decode: the k experts run side by side, one per work item, instead of k × 3 small parallel matmuls
+            // The k experts run side by side, one per work item, instead of k × 3 small parallel matmuls
             // (each a fork/join of its own; at 8 experts that is most of the step's synchronisation).
-            (t_decodeJob ??= new ExpertDecodeJob()).Run(pool, this, f, selected, b.DecodeExpertOutputs);
+            (t_decodeJob ??= new ExpertDecodeJob()).Run(pool, this, decodeInput, selected, b.DecodeExpertOutputs);
             for (int j = 0; j < k; j++)
                 TensorPrimitives.MultiplyAdd(b.DecodeExpertOutputs.AsSpan(j * D, D), weights[j], routed, routed);
+        }
+        else if (decodeInput is not null)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                Span<float> xout = b.ExpertOutput.AsSpan(0, D);
+                Experts.Forward(pool, decodeInput, xout, b.FeedForwardGate, b.FeedForwardUp, selected[j]);
+                TensorPrimitives.MultiplyAdd(xout, weights[j], routed, routed);
+            }
         }
         else for (int e = 0; e < E; e++)
         {
@@ -125,7 +137,8 @@ public sealed class Step35Moe
 
         // 6–7. FFN(f) = routed + SharedExpert(f) (ungated)
         Span<float> shared = b.SharedOut.AsSpan(0, tokens * D);
-        Shared.Forward(pool, f, shared, tokens, b.FeedForwardGate, b.FeedForwardUp);
+        if (decodeInput is not null) Shared.Forward(pool, decodeInput, shared, b.FeedForwardGate, b.FeedForwardUp);
+        else Shared.Forward(pool, f, shared, tokens, b.FeedForwardGate, b.FeedForwardUp);
         sink?.Record($"ffn_shared_out-{l}", shared, D, tokens);
         TensorPrimitives.Add(routed, shared, routed);
     }
@@ -138,24 +151,25 @@ public sealed class Step35Moe
         private static readonly KernelThreadPool Inline = new(1);
         [ThreadStatic] private static float[]? t_gate, t_up;
         private Step35Moe? _moe;
-        private float* _input, _outputs;
+        private DecodeActivations? _input;
+        private float* _outputs;
         private int* _experts;
         private int _activationSetting; // the caller's activation mode, which is thread-local, for the workers
 
-        public void Run(KernelThreadPool pool, Step35Moe moe, ReadOnlySpan<float> input, ReadOnlySpan<int> experts, Span<float> outputs)
+        public void Run(KernelThreadPool pool, Step35Moe moe, DecodeActivations input, ReadOnlySpan<int> experts, Span<float> outputs)
         {
-            fixed (float* x = input)
             fixed (float* y = outputs)
             fixed (int* e = experts)
             {
                 _moe = moe;
-                _input = x;
+                _input = input;
                 _outputs = y;
                 _experts = e;
                 _activationSetting = ActivationQuantization.CaptureThreadSetting();
                 pool.Run(this, experts.Length);
                 _moe = null;
-                _input = _outputs = null;
+                _input = null;
+                _outputs = null;
                 _experts = null;
             }
         }
@@ -169,7 +183,7 @@ public sealed class Step35Moe
             int previous = ActivationQuantization.ApplyThreadSetting(_activationSetting);
             try
             {
-                experts.Forward(Inline, new ReadOnlySpan<float>(_input, D), new Span<float>(_outputs + (long)index * D, D), 1, gate, up, _experts[index]);
+                experts.Forward(Inline, _input!, new Span<float>(_outputs + (long)index * D, D), gate, up, _experts[index]);
             }
             finally
             {
