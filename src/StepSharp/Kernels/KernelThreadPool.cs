@@ -79,7 +79,7 @@ public sealed class KernelThreadPool : IDisposable
         Interlocked.Or(ref _gate, Closed);          // every item is claimed; late workers stay out
         // Joined workers are mid-item: pause loops, yielding only if one seems descheduled (more threads than cores).
         for (int round = 0; Volatile.Read(ref _gate) != Closed; round++)
-            if (round < 4096) Thread.SpinWait(SpinIterations); else Thread.Yield();
+            if (round < 1024) Thread.SpinWait(SpinIterations); else Thread.Yield();
         _job = null;
     }
 

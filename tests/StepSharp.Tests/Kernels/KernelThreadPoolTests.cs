@@ -48,4 +48,34 @@ public class KernelThreadPoolTests
         pool.Run(again, 8);
         Assert.All(again.Hits, h => Assert.Equal(1, h));
     }
+
+    [Fact]
+    public void ASleepingWorkerIsWokenForTheNextJob()
+    {
+        // The worker blocks after ~100 µs without work, having announced it; Run must then release it. Each item waits
+        // (up to 2 s) for the other to start, so the job is only done by two threads if the worker really woke: a caller
+        // left alone would run both items itself, one after the other. Rounds alternate a sleep past the spin with none.
+        using var pool = new KernelThreadPool(2);
+        for (int round = 0; round < 20; round++)
+        {
+            if (round % 2 == 0) Thread.Sleep(5);
+            var job = new MeetingJob();
+            pool.Run(job, 2);
+            Assert.True(job.Threads.Distinct().Count() == 2, $"round {round}: one thread ran both items (the worker was not woken)");
+        }
+    }
+
+    private sealed class MeetingJob : IParallelJob
+    {
+        private int _arrived;
+        public readonly int[] Threads = new int[2];
+
+        public void Execute(int index)
+        {
+            Threads[index] = Environment.CurrentManagedThreadId;
+            Interlocked.Increment(ref _arrived);
+            var wait = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref _arrived) < 2 && wait.ElapsedMilliseconds < 2000) Thread.SpinWait(10);
+        }
+    }
 }
