@@ -88,7 +88,7 @@ public static unsafe class MatMul
             job.X = px;
             job.Y = py;
             job.N = n;
-            job.Kernel = Kernels.RowDot.Kernel(weights.Type);
+            job.Kernel = GgmlTypeInfo.IsInMemoryLayout(weights.Type) ? null : Kernels.RowDot.Kernel(weights.Type);
             job.Tiled = UsesTiles(isa, n);
             if (job.Tiled)
             {
@@ -259,7 +259,7 @@ public static unsafe class MatMul
         {
             // A kernel layout's row is not one span: its blocks take turns with three other rows'.
             if (x.Length != weights.Ne0) throw new ArgumentException($"x has {x.Length} values, rows of '{weights.Name}' have {weights.Ne0}", nameof(x));
-            return Kernels.RowDot.Compute(weights.Type, weights.RowPointer(row), x, KernelIsa.Current);
+            return Kernels.RowDot.Compute(weights.Type, weights.RowPointer(row), x, KernelIsa.Current, InMemoryLayouts.RowInGroup(row));
         }
         return Kernels.RowDot.Compute(weights.Type, weights.Row(row), x);
     }
@@ -389,11 +389,14 @@ public static unsafe class MatMul
                 ExecuteQuantizedRows(Type, Base, RowBytes, Rows, Y, r0, r1);
                 return;
             }
+            bool layout = GgmlTypeInfo.IsInMemoryLayout(Type);
             for (int r = r0; r < r1; r++)
             {
                 byte* row = Base + InMemoryLayouts.RowStart(Type, r, RowBytes);
                 for (int t = 0; t < N; t++)
-                    Y[(long)t * Rows + r] = Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
+                    Y[(long)t * Rows + r] = layout
+                        ? InterleavedDot.Compute(Type, Isa, row, InMemoryLayouts.RowInGroup(r), X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs)
+                        : Kernel(Isa, row, X + (long)t * Inputs, XSums + (long)t * GroupsPerToken, Inputs);
             }
         }
 
@@ -440,7 +443,7 @@ public static unsafe class MatMul
                     sbyte* qp = QxPermuted + (long)t * Inputs;
                     if (Isa != Isa.Scalar)
                         for (; r + 4 <= r1; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, qp, dx, bs, Inputs, y + r);
-                    for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qp, dx, bs, Inputs);
+                    for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), InMemoryLayouts.RowInGroup(r), qp, dx, bs, Inputs);
                 }
                 else
                 {
@@ -482,7 +485,7 @@ public static unsafe class MatMul
                     else
                     {
                         for (int r = 0; r < chunkRows; r++)
-                            WeightPanel.Decode(Type, Base + InMemoryLayouts.RowStart(Type, r0 + r, RowBytes), k0, len, tp + r * len, Isa);
+                            WeightPanel.Decode(Type, Base + InMemoryLayouts.RowStart(Type, r0 + r, RowBytes), InMemoryLayouts.RowInGroup(r0 + r), k0, len, tp + r * len, Isa);
                         w = tp;
                         wStride = len;
                     }

@@ -38,18 +38,21 @@ public static unsafe class RowDot
         if (row.Length != expected)
             throw new ArgumentException($"a {type} row of {x.Length} values takes {expected} bytes, got {row.Length}", nameof(row));
         fixed (byte* r = row)
-            return Compute(type, r, x, isa);
+            return Compute(type, r, x, isa, 0);
     }
 
     /// <summary>
-    /// dot(row, x) for a row at <paramref name="row"/> (in a kernel layout: its first block, see
-    /// <see cref="Tensors.Blocks.InMemoryLayouts"/>) of x.Length values; the caller has checked type, tier and sizes.
+    /// dot(row, x) for a row at <paramref name="row"/> (in a kernel layout: its first block, and
+    /// <paramref name="rowInGroup"/> its place in its group, see <see cref="Tensors.Blocks.InMemoryLayouts"/>) of
+    /// x.Length values; the caller has checked type, tier and sizes.
     /// </summary>
-    internal static float Compute(GgmlType type, byte* row, ReadOnlySpan<float> x, Isa isa)
+    internal static float Compute(GgmlType type, byte* row, ReadOnlySpan<float> x, Isa isa, int rowInGroup)
     {
         fixed (float* px = x)
         {
-            if (!NeedsGroupSums(type)) return Kernel(type)(isa, row, px, null, x.Length);
+            bool layout = GgmlTypeInfo.IsInMemoryLayout(type);
+            if (!NeedsGroupSums(type))
+                return layout ? InterleavedDot.Compute(type, isa, row, rowInGroup, px, null, x.Length) : Kernel(type)(isa, row, px, null, x.Length);
             float[]? rented = null;
             int groups = x.Length / 32;
             Span<float> sums = groups <= 2048 ? stackalloc float[groups] : (rented = System.Buffers.ArrayPool<float>.Shared.Rent(groups));
@@ -58,7 +61,7 @@ public static unsafe class RowDot
                 fixed (float* ps = sums)
                 {
                     Widen.GroupSums32(px, x.Length, ps);
-                    return Kernel(type)(isa, row, px, ps, x.Length);
+                    return layout ? InterleavedDot.Compute(type, isa, row, rowInGroup, px, ps, x.Length) : Kernel(type)(isa, row, px, ps, x.Length);
                 }
             }
             finally
@@ -73,7 +76,8 @@ public static unsafe class RowDot
 
     /// <summary>
     /// The kernel for <paramref name="type"/>: (tier, row, x, sums of each 32 values of x or null when
-    /// <see cref="NeedsGroupSums"/> is false, values) → dot. No checks: callers validate once per matrix.
+    /// <see cref="NeedsGroupSums"/> is false, values) → dot. No checks: callers validate once per matrix. The kernel
+    /// layouts are not here: their rows also need their place in a group (<see cref="InterleavedDot.Compute"/>).
     /// </summary>
     internal static delegate*<Isa, byte*, float*, float*, int, float> Kernel(GgmlType type) => type switch
     {
@@ -84,9 +88,6 @@ public static unsafe class RowDot
         GgmlType.Q4_0 => &Q4_0Dot.Dot,
         GgmlType.Q5_0 => &Q5_0Dot.Dot,
         GgmlType.Q4_K => &Q4_KDot.Dot,
-        GgmlType.Q4_KInterleaved => &InterleavedDot.Q4_K,
-        GgmlType.Q6_KInterleaved => &InterleavedDot.Q6_K,
-        GgmlType.Q8_0Grouped => &InterleavedDot.Q8_0,
         GgmlType.Q5_K => &Q5_KDot.Dot,
         GgmlType.Q6_K => &Q6_KDot.Dot,
         _ => throw new ArgumentException($"no fused dot-product kernel for {type} rows", nameof(type)),

@@ -17,15 +17,16 @@ internal static unsafe class WeightPanel
 {
     /// <summary>
     /// Decodes values [k0, k0 + len) of a row (both multiples of the type's block size) into <paramref name="dst"/>;
-    /// in an in-memory layout <paramref name="row"/> is the row's first block and the others are four apart.
+    /// in an in-memory layout <paramref name="row"/> is the row's first block, the others are four apart, and
+    /// <paramref name="rowInGroup"/> is the row's place in its group (ignored for file types).
     /// </summary>
-    public static void Decode(GgmlType type, byte* row, int k0, int len, float* dst, Isa isa)
+    public static void Decode(GgmlType type, byte* row, int rowInGroup, int k0, int len, float* dst, Isa isa)
     {
         int blockValues = GgmlTypeInfo.BlockSize(type);
         int blockBytes = GgmlTypeInfo.BlockBytes(type);
         if (GgmlTypeInfo.IsInMemoryLayout(type))
         {
-            DecodeInterleaved(type, row + k0 / blockValues * InMemoryLayouts.BlockStride(type), len / 256, dst, isa);
+            DecodeInterleaved(type, row + k0 / blockValues * InMemoryLayouts.BlockStride(type), rowInGroup, len / 256, dst, isa);
             return;
         }
         byte* src = row + (long)(k0 / blockValues) * blockBytes;
@@ -42,15 +43,15 @@ internal static unsafe class WeightPanel
     }
 
     /// <summary>Each 256 values of an in-memory layout turned back into the file type on the stack, then decoded as that: the same values bit for bit.</summary>
-    private static void DecodeInterleaved(GgmlType layout, byte* src, int blocks, float* dst, Isa isa)
+    private static void DecodeInterleaved(GgmlType layout, byte* src, int rowInGroup, int blocks, float* dst, Isa isa)
     {
         GgmlType fileType = InMemoryLayouts.FileType(layout);
         long stride = InMemoryLayouts.BlockStride(layout);
         byte* block = stackalloc byte[InMemoryLayouts.MaxBlockBytes];
         for (int b = 0; b < blocks; b++, src += stride, dst += 256)
         {
-            InMemoryLayouts.ToFileLayout(layout, src, block);
-            Decode(fileType, block, 0, 256, dst, isa);
+            InMemoryLayouts.ToFileLayout(layout, src, rowInGroup, block);
+            Decode(fileType, block, 0, 0, 256, dst, isa);
         }
     }
 

@@ -45,7 +45,8 @@ public static class Dequantize
             case GgmlType.Q2_K: Blocks(src, dst, Q2_KBlock.Bytes, Q2_KBlock.Values, Q2_KBlock.Dequantize); return;
             case GgmlType.Q3_K: Blocks(src, dst, Q3_KBlock.Bytes, Q3_KBlock.Values, Q3_KBlock.Dequantize); return;
             case GgmlType.Q4_K: Blocks(src, dst, Q4_KBlock.Bytes, Q4_KBlock.Values, Q4_KBlock.Dequantize); return;
-            case GgmlType.Q4_KInterleaved: Blocks(src, dst, Q4_KInterleavedBlock.Bytes, Q4_KInterleavedBlock.Values, Q4_KInterleavedBlock.Dequantize); return;
+            case GgmlType.Q4_KInterleaved:
+                throw new ArgumentException("Q4_KInterleaved blocks do not hold their own headers (they are transposed across a group of four rows); use TensorView.DequantizeRow", nameof(type));
             case GgmlType.Q6_KInterleaved: Blocks(src, dst, Q6_KInterleavedBlock.Bytes, Q6_KInterleavedBlock.Values, Q6_KInterleavedBlock.Dequantize); return;
             case GgmlType.Q8_0Grouped: Blocks(src, dst, Q8_0GroupedBlock.Bytes, Q8_0GroupedBlock.Values, Q8_0GroupedBlock.Dequantize); return;
             case GgmlType.Q5_K: Blocks(src, dst, Q5_KBlock.Bytes, Q5_KBlock.Values, Q5_KBlock.Dequantize); return;

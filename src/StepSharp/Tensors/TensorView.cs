@@ -126,7 +126,7 @@ public readonly unsafe struct TensorView
             Span<byte> fileRow = rented is null ? stackalloc byte[bytes] : rented.AsSpan(0, bytes);
             try
             {
-                fixed (byte* p = fileRow) Blocks.InMemoryLayouts.RowToFileLayout(Type, RowPointer(row), RowByteLength / GgmlTypeInfo.BlockBytes(Type), p);
+                fixed (byte* p = fileRow) Blocks.InMemoryLayouts.RowToFileLayout(Type, RowPointer(row), Blocks.InMemoryLayouts.RowInGroup(row), RowByteLength / GgmlTypeInfo.BlockBytes(Type), p);
                 Dequantize.Row(Blocks.InMemoryLayouts.FileType(Type), fileRow, dst);
             }
             finally

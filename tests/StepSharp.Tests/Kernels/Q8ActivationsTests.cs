@@ -273,7 +273,7 @@ public unsafe class Q8ActivationsTests
                 // Row r's first block: its group's start, then r mod 4 blocks in (the rows of a group take turns).
                 byte* fileRow = pk + r * rowBytes, row = pi + r / 4 * 4 * rowBytes + r % 4 * GgmlTypeInfo.BlockBytes(layout);
                 float reference = fileType == GgmlType.Q4_K ? Q4_KQ8Dot.Scalar(fileRow, pq, pd, ps, n) : Q6_KQ8Dot.Scalar(fileRow, pq, pd, ps, n);
-                Assert.Equal(reference, fileType == GgmlType.Q4_K ? Q4_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n) : Q6_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n));
+                Assert.Equal(reference, fileType == GgmlType.Q4_K ? Q4_KInterleavedQ8Dot.Scalar(row, r % 4, pp, pd, ps, n) : Q6_KInterleavedQ8Dot.Scalar(row, pp, pd, ps, n));
                 if (r < 4) Assert.Equal(0f, y[r]);
                 else if (vector)
                     Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)) + 1e-4, $"row {r}: {y[r]} vs scalar {reference}");

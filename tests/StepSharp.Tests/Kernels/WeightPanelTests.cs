@@ -33,7 +33,7 @@ public unsafe class WeightPanelTests
             {
                 weights.DequantizeRow(r, expected);
                 for (int k0 = 0; k0 < values; k0 += MatMul.PanelValues)
-                    WeightPanel.Decode(type, weights.RowPointer(r), k0, Math.Min(MatMul.PanelValues, values - k0), pa + k0, isa);
+                    WeightPanel.Decode(type, weights.RowPointer(r), r % 4, k0, Math.Min(MatMul.PanelValues, values - k0), pa + k0, isa);
                 for (int i = 0; i < values; i++)
                     Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{type} {isa} row {r} value {i}: {actual[i]} vs {expected[i]}");
             }

@@ -31,7 +31,8 @@ public unsafe class Q4_KInterleavedBlockTests
             Assert.Throws<InvalidOperationException>(() => view.Row(1));   // rows are not contiguous
         }
 
-        // Block b of row r sits at (r / 4)·4·rowBytes + (4b + r mod 4)·bytes and converts back to the file's block.
+        // Block b of row r sits at (r / 4)·4·rowBytes + (4b + r mod 4)·bytes and converts back to the file's block
+        // (Q4_K's given the row's place in its group: its header words are spread over the group's four blocks).
         var back = new byte[bytes];
         fixed (byte* p = interleaved) fixed (byte* b = back)
             for (int r = 0; r < rows; r++)
@@ -39,7 +40,7 @@ public unsafe class Q4_KInterleavedBlockTests
                 {
                     byte* stored = p + r / 4 * 4 * rowBytes + (4 * block + r % 4) * bytes;
                     Assert.True(stored == p + InMemoryLayouts.RowOffset(layout, r, rowBytes) + block * InMemoryLayouts.BlockStride(layout));
-                    if (fileType == GgmlType.Q4_K) Q4_KInterleavedBlock.ToQ4_K(stored, b);
+                    if (fileType == GgmlType.Q4_K) Q4_KInterleavedBlock.ToQ4_K(stored, r % 4, b);
                     else if (fileType == GgmlType.Q6_K) Q6_KInterleavedBlock.ToQ6_K(stored, b);
                     else Q8_0GroupedBlock.ToQ8_0(stored, b);
                     Assert.Equal(original.AsSpan(r * rowBytes + block * bytes, bytes).ToArray(), back);
@@ -64,6 +65,26 @@ public unsafe class Q4_KInterleavedBlockTests
                     Assert.Equal((32 * g + 8 * v + i) % 16, b & 15);
                     Assert.Equal((32 * (4 + g) + 8 * v + i) % 16, b >> 4);
                 }
+    }
+
+    [Fact]
+    public void KeepsEachGroupsHeaderWordsTransposedAcrossItsFourBlocks()
+    {
+        // Word k (4 bytes) of row j's Q4_K header sits in word j of block k's header, at every super-block of a group;
+        // a block on its own cannot be decoded, so Dequantize refuses the layout and names the way that works.
+        const int rows = 8, blocks = 3, rowBytes = 144 * blocks;
+        byte[] original = RandomWeights.Rows(GgmlType.Q4_K, rows, 256 * blocks, seed: 9);
+        byte[] interleaved = RandomWeights.Rows(GgmlType.Q4_KInterleaved, rows, 256 * blocks, seed: 9);
+        for (int g = 0; g < rows / 4; g++)
+            for (int b = 0; b < blocks; b++)
+                for (int j = 0; j < 4; j++)
+                    for (int k = 0; k < 4; k++)
+                    {
+                        int from = (4 * g + j) * rowBytes + b * 144 + 4 * k, to = 4 * g * rowBytes + (4 * b + k) * 144 + 4 * j;
+                        Assert.Equal(original.AsSpan(from, 4).ToArray(), interleaved.AsSpan(to, 4).ToArray());
+                    }
+        var e = Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q4_KInterleaved, interleaved.AsSpan(0, 144), new float[256]));
+        Assert.Contains("DequantizeRow", e.Message);
     }
 
     [Fact]

@@ -47,8 +47,8 @@ internal static unsafe class Q4_KInterleavedQ8Dot
                     t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
     }
 
-    /// <summary>One row (its first block at <paramref name="row"/>, the next ones four blocks apart): the scalar reference on every tier. The decode kernels take rows four at a time; this serves tests and ranges that do not start on a group.</summary>
-    public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
+    /// <summary>One row (its first block at <paramref name="row"/>, the next ones four blocks apart, <paramref name="rowInGroup"/> its place in its group): the scalar reference on every tier. The decode kernels take rows four at a time; this serves tests and ranges that do not start on a group.</summary>
+    public static float Dot(Isa isa, byte* row, int rowInGroup, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, rowInGroup, q, dq, bsums, n);
 
     /// <summary>
     /// The four rows of the group at <paramref name="group"/>, results to y[0..4); headers and mins as in
@@ -75,7 +75,12 @@ internal static unsafe class Q4_KInterleavedQ8Dot
             sbyte* qb = q + b * BlockValues;
             // The rows' d·dx stay in a register (vpermps each), not stored and broadcast back from the stack: in cache,
             // 30 alternating rounds, x256 (one step a call: the loads wait for the stores) 15.9 -> 19.5 GB/s, x1024 +4 %.
-            Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Headers4(p0, p1, p2, p3, dq[b], bsums + 16 * b, out Vector256<float> rowScales, ref mins);
+            // The four blocks' header words are stored transposed (Q4_KInterleavedBlock): each load is one word of all
+            // four rows, ready to unpack. In cache (bench/native/q4k_kernel_ablation.c) the 4×4 shuffle this saves was
+            // ~15–20 % of the kernel's time.
+            Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Scales4(
+                Q4_KQ8Dot.Unpack(Vector128.Load((uint*)p0), Vector128.Load((uint*)p1), Vector128.Load((uint*)p2), Vector128.Load((uint*)p3)),
+                dq[b], bsums + 16 * b, out Vector256<float> rowScales, ref mins);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
             acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc1);
             acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(4)), acc2);
@@ -108,18 +113,19 @@ internal static unsafe class Q4_KInterleavedQ8Dot
             : Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
 
     /// <summary>
-    /// The plain reference for one row (blocks four apart, see <see cref="InMemoryLayouts"/>): each block turned back
-    /// into Q4_K and its activations back into their order, then <see cref="Q4_KQ8Dot.Scalar"/> block by block, which
-    /// adds the blocks' terms in the same order as it would.
+    /// The plain reference for one row (blocks four apart, see <see cref="InMemoryLayouts"/>; <paramref name="rowInGroup"/>
+    /// its place in its group, whose blocks hold its header words): each block turned back into Q4_K and its activations
+    /// back into their order, then <see cref="Q4_KQ8Dot.Scalar"/> block by block, which adds the blocks' terms in the
+    /// same order as it would.
     /// </summary>
-    public static float Scalar(byte* row, sbyte* q, float* dq, short* bsums, int n)
+    public static float Scalar(byte* row, int rowInGroup, sbyte* q, float* dq, short* bsums, int n)
     {
         byte* block = stackalloc byte[BlockBytes];
         sbyte* values = stackalloc sbyte[BlockValues];
         float sum = 0;
         for (int b = 0; b < n / BlockValues; b++)
         {
-            Q4_KInterleavedBlock.ToQ4_K(row + b * 4 * BlockBytes, block);
+            Q4_KInterleavedBlock.ToQ4_K(row + b * 4 * BlockBytes, rowInGroup, block);
             UnpermuteBlock(q + b * BlockValues, values);
             sum += Q4_KQ8Dot.Scalar(block, values, dq + b, bsums + 16 * b, BlockValues);
         }

@@ -149,9 +149,18 @@ internal static unsafe class Q4_KQ8Dot
     /// of rows 0..3 (interleaved) left in <paramref name="rowScales"/> rather than stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<ulong> Headers4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums, out Vector256<float> rowScales, ref Vector256<float> mins)
+    internal static Vector256<ulong> Headers4(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums, out Vector256<float> rowScales, ref Vector256<float> mins) =>
+        Scales4(Headers4(p0, p1, p2, p3), dx, bsums, out rowScales, ref mins);
+
+    /// <summary>
+    /// <see cref="Headers4(byte*, byte*, byte*, byte*, float, short*, out Vector256{float}, ref Vector256{float})"/> from
+    /// the four rows' headers already unpacked (<see cref="Unpack"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<ulong> Scales4((Vector128<uint> DAndMin, Vector128<uint> ScalesLo, Vector128<uint> MinsLo, Vector128<uint> ScalesHi, Vector128<uint> MinsHi) headers,
+        float dx, short* bsums, out Vector256<float> rowScales, ref Vector256<float> mins)
     {
-        var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = Headers4(p0, p1, p2, p3);
+        var (dAndMin, scalesLo, minsLo, scalesHi, minsHi) = headers;
         rowScales = Widen.HalfBits256(Avx2Ops.ConvertToVector256Int32(dAndMin.AsUInt16()).AsUInt32()) * Vector256.Create(dx);
         // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
         Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums), Vector256.Create((short)1));
@@ -183,8 +192,17 @@ internal static unsafe class Q4_KQ8Dot
         Vector128<uint> h0 = Vector128.Load((uint*)p0), h1 = Vector128.Load((uint*)p1), h2 = Vector128.Load((uint*)p2), h3 = Vector128.Load((uint*)p3);
         Vector128<ulong> t0 = Sse2.UnpackLow(h0, h1).AsUInt64(), t1 = Sse2.UnpackLow(h2, h3).AsUInt64();
         Vector128<ulong> t2 = Sse2.UnpackHigh(h0, h1).AsUInt64(), t3 = Sse2.UnpackHigh(h2, h3).AsUInt64();
-        Vector128<uint> dAndMin = Sse2.UnpackLow(t0, t1).AsUInt32(), a = Sse2.UnpackHigh(t0, t1).AsUInt32();
-        Vector128<uint> b = Sse2.UnpackLow(t2, t3).AsUInt32(), c = Sse2.UnpackHigh(t2, t3).AsUInt32();
+        return Unpack(Sse2.UnpackLow(t0, t1).AsUInt32(), Sse2.UnpackHigh(t0, t1).AsUInt32(), Sse2.UnpackLow(t2, t3).AsUInt32(), Sse2.UnpackHigh(t2, t3).AsUInt32());
+    }
+
+    /// <summary>
+    /// The four rows' header words, transposed (<paramref name="dAndMin"/>: word 0 of rows 0..3, <paramref name="a"/>,
+    /// <paramref name="b"/>, <paramref name="c"/>: words 1, 2, 3), unpacked into the rows' 6-bit scales and mins.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector128<uint> DAndMin, Vector128<uint> ScalesLo, Vector128<uint> MinsLo, Vector128<uint> ScalesHi, Vector128<uint> MinsHi) Unpack(
+        Vector128<uint> dAndMin, Vector128<uint> a, Vector128<uint> b, Vector128<uint> c)
+    {
         Vector128<uint> six = Vector128.Create(0x3f3f3f3fu), four = Vector128.Create(0x0f0f0f0fu), two = Vector128.Create(0x03030303u);
         return (dAndMin,
                 a & six,

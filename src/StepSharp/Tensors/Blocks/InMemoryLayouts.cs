@@ -39,7 +39,8 @@ internal static unsafe class InMemoryLayouts
     /// <summary>
     /// Rewrites <paramref name="rows"/> rows (a multiple of <see cref="GroupRows"/>) of <paramref name="rowBytes"/> bytes
     /// at <paramref name="p"/> from the file type of <paramref name="layout"/> into it, in place: each block, then the
-    /// order of the blocks within each group of rows.
+    /// order of the blocks within each group of rows (and for Q4_K the headers of each group's four blocks transposed,
+    /// see <see cref="Q4_KInterleavedBlock"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The row count is not a multiple of four.</exception>
     public static void FromFileLayout(GgmlType layout, byte* p, long rows, long rowBytes)
@@ -55,8 +56,11 @@ internal static unsafe class InMemoryLayouts
                 Buffer.MemoryCopy(first, scratch, group.Length, group.Length);
                 long blocks = rowBytes / blockBytes;
                 for (long b = 0; b < blocks; b++)
+                {
                     for (int r = 0; r < GroupRows; r++)
                         Buffer.MemoryCopy(scratch + r * rowBytes + b * blockBytes, first + (GroupRows * b + r) * blockBytes, blockBytes, blockBytes);
+                    if (layout == GgmlType.Q4_KInterleaved) Q4_KInterleavedBlock.TransposeGroupHeaders(first + GroupRows * b * blockBytes);
+                }
             }
     }
 
@@ -75,12 +79,12 @@ internal static unsafe class InMemoryLayouts
         }
     }
 
-    /// <summary>One 256-value block of <paramref name="layout"/> back in its file type's layout (for Q8_0: eight blocks).</summary>
-    public static void ToFileLayout(GgmlType layout, byte* src, byte* dst)
+    /// <summary>One 256-value block of <paramref name="layout"/>, of row <paramref name="rowInGroup"/> of its group (<see cref="RowInGroup"/>), back in its file type's layout (for Q8_0: eight blocks).</summary>
+    public static void ToFileLayout(GgmlType layout, byte* src, int rowInGroup, byte* dst)
     {
         switch (layout)
         {
-            case GgmlType.Q4_KInterleaved: Q4_KInterleavedBlock.ToQ4_K(src, dst); break;
+            case GgmlType.Q4_KInterleaved: Q4_KInterleavedBlock.ToQ4_K(src, rowInGroup, dst); break;
             case GgmlType.Q6_KInterleaved: Q6_KInterleavedBlock.ToQ6_K(src, dst); break;
             case GgmlType.Q8_0Grouped: Q8_0GroupedBlock.ToQ8_0(src, dst); break;
             default: throw new ArgumentException($"{layout} is not an in-memory layout", nameof(layout));
@@ -89,12 +93,16 @@ internal static unsafe class InMemoryLayouts
 
     /// <summary>
     /// One row of a matrix in <paramref name="layout"/> (<paramref name="row"/> points at its first block, see
-    /// <see cref="RowOffset"/>) back in the file type's contiguous layout: <paramref name="blocks"/> blocks to <paramref name="dst"/>.
+    /// <see cref="RowOffset"/>; <paramref name="rowInGroup"/> its place in its group) back in the file type's contiguous
+    /// layout: <paramref name="blocks"/> blocks to <paramref name="dst"/>.
     /// </summary>
-    public static void RowToFileLayout(GgmlType layout, byte* row, long blocks, byte* dst)
+    public static void RowToFileLayout(GgmlType layout, byte* row, int rowInGroup, long blocks, byte* dst)
     {
         long stride = BlockStride(layout);
         int blockBytes = GgmlTypeInfo.BlockBytes(layout);
-        for (long b = 0; b < blocks; b++) ToFileLayout(layout, row + b * stride, dst + b * blockBytes);
+        for (long b = 0; b < blocks; b++) ToFileLayout(layout, row + b * stride, rowInGroup, dst + b * blockBytes);
     }
+
+    /// <summary>A row's place in its group of <see cref="GroupRows"/>, which the block readers of a layout whose blocks share their group's headers (<see cref="Q4_KInterleavedBlock"/>) need.</summary>
+    public static int RowInGroup(long row) => (int)(row & (GroupRows - 1));
 }

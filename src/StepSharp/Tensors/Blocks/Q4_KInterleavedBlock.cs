@@ -3,7 +3,12 @@ namespace StepSharp.Tensors.Blocks;
 /// <summary>
 /// <see cref="GgmlType.Q4_KInterleaved"/>: Q4_K with its 128 quant bytes rearranged for the integer decode kernel
 /// (<c>Kernels/Dot/Q4_KInterleavedQ8Dot</c>); made at load from Q4_K, the same 144 bytes, never written to a file.
-/// Bytes 0–15 (d, dmin, 6-bit scales) are Q4_K's. Quant byte 16 + 32v + 8g + i (v, g &lt; 4, i &lt; 8) holds value
+/// Bytes 0–15 hold Q4_K's header words (d|dmin, then three words of 6-bit scales and mins), transposed across the
+/// four rows of a group (<see cref="InMemoryLayouts"/>): word k of row j's header sits in word j of the header of the
+/// group's block k, so the kernel's four header loads already hold one word of every row each (no 4×4 shuffle a
+/// super-block; in cache that shuffle was ~15–20 % of the kernel's time, bench/native/q4k_kernel_ablation.c). A block
+/// alone therefore no longer holds its header: readers take the row's place in its group (<see cref="ToQ4_K"/>).
+/// Quant byte 16 + 32v + 8g + i (v, g &lt; 4, i &lt; 8) holds value
 /// 8v + i of sub-block g in its low nibble and of sub-block 4 + g in its high nibble, so every 32-byte vector spans
 /// sub-blocks 0–3 (low nibbles) and 4–7 (high) in the same lanes, and the kernel can add four vectors' products
 /// before it applies the scales. In Q4_K, 32-byte group c holds sub-block 2c in its low and 2c + 1 in its high
@@ -33,11 +38,28 @@ internal static unsafe class Q4_KInterleavedBlock
         }
     }
 
-    /// <summary>One block of this layout back to Q4_K, into <paramref name="dst"/> (144 bytes, not overlapping).</summary>
-    public static void ToQ4_K(byte* src, byte* dst)
+    /// <summary>
+    /// Transposes the 4×4 matrix of 4-byte header words of the group's four blocks at <paramref name="step"/> (block r
+    /// at step + 144r): word k of block j and word j of block k trade places. Its own inverse.
+    /// </summary>
+    public static void TransposeGroupHeaders(byte* step)
     {
-        ((ulong*)dst)[0] = ((ulong*)src)[0];
-        ((ulong*)dst)[1] = ((ulong*)src)[1];
+        for (int j = 0; j < InMemoryLayouts.GroupRows; j++)
+            for (int k = j + 1; k < InMemoryLayouts.GroupRows; k++)
+            {
+                uint* a = (uint*)(step + j * Bytes) + k, b = (uint*)(step + k * Bytes) + j;
+                (*a, *b) = (*b, *a);
+            }
+    }
+
+    /// <summary>
+    /// The block at <paramref name="src"/>, row <paramref name="rowInGroup"/> of its group (its header words are in the
+    /// group's four blocks, see the class summary), back to Q4_K into <paramref name="dst"/> (144 bytes, not overlapping).
+    /// </summary>
+    public static void ToQ4_K(byte* src, int rowInGroup, byte* dst)
+    {
+        byte* step = src - rowInGroup * Bytes;
+        for (int k = 0; k < InMemoryLayouts.GroupRows; k++) ((uint*)dst)[k] = ((uint*)(step + k * Bytes))[rowInGroup];
         ulong* w = (ulong*)(src + 16), q = (ulong*)(dst + 16);
         for (int c = 0; c < 4; c++)
             for (int v = 0; v < 4; v++)
@@ -48,13 +70,5 @@ internal static unsafe class Q4_KInterleavedBlock
                     ? (w[4 * v + 2 * c] & Low) | (w[4 * v + 2 * c + 1] & Low) << 4
                     : (w[4 * v + 2 * c - 4] >> 4 & Low) | (w[4 * v + 2 * c - 3] & ~Low);
             }
-    }
-
-    /// <summary>Values exactly as <see cref="Q4_KBlock.Dequantize"/> gives them for the Q4_K block this was made from.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> block, Span<float> y)
-    {
-        byte* q4k = stackalloc byte[Bytes];
-        fixed (byte* p = block) ToQ4_K(p, q4k);
-        Q4_KBlock.Dequantize(new ReadOnlySpan<byte>(q4k, Bytes), y);
     }
 }
