@@ -227,8 +227,16 @@ public static unsafe class QuickBench
                 for (int r = 0; r < rows; r += 4)
                     FourRows(layout, interleavedRows + r * rowBytes, rowBytes, interleavedQ, dd, ss, inputs, yy + r);
             }
+            void AllGroupsInterleaved()
+            {
+                if (layout == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Groups(interleavedRows, 4 * rowBytes, rows / 4, interleavedQ, dd, ss, inputs, yy);
+                else if (layout == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Groups(interleavedRows, 4 * rowBytes, rows / 4, interleavedQ, dd, ss, inputs, yy);
+                else Q8_0GroupedQ8Dot.Avx2Groups(interleavedRows, 4 * rowBytes, rows / 4, interleavedQ, dd, inputs, yy);
+            }
             var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };
             if (hasInterleaved) cases.InsertRange(2, [("four rows interleaved", FourInterleaved), ("four rows", Four)]);
+            if (hasInterleaved)
+                cases.AddRange([("four rows interleaved", FourInterleaved), ("all groups, one call", AllGroupsInterleaved), ("four rows interleaved", FourInterleaved), ("all groups, one call", AllGroupsInterleaved)]);
             foreach (var (name, call) in cases)
             {
                 for (int i = 0; i < 100; i++) call();

@@ -413,8 +413,12 @@ public static unsafe class MatMul
                 int r = r0;
                 if (type == GgmlType.Q8_0Grouped)
                 {
-                    if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q8_0GroupedQ8Dot.Avx2Rows4(weights + r * rowBytes, qx, dx, Inputs, y + r);
+                    if (Isa != Isa.Scalar && r + 4 <= r1)
+                    {
+                        int groups = (r1 - r) / 4;
+                        Q8_0GroupedQ8Dot.Avx2Groups(weights + r * rowBytes, 4 * rowBytes, groups, qx, dx, Inputs, y + r);
+                        r += 4 * groups;
+                    }
                     for (; r < r1; r++) y[r] = Q8_0GroupedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qx, dx, Inputs);
                 }
                 else if (type == GgmlType.Q8_0)
@@ -434,15 +438,23 @@ public static unsafe class MatMul
                 else if (type == GgmlType.Q6_KInterleaved)
                 {
                     sbyte* qp = QxPermuted + (long)t * Inputs;
-                    if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q6_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, qp, dx, bs, Inputs, y + r);
+                    if (Isa != Isa.Scalar && r + 4 <= r1)
+                    {
+                        int groups = (r1 - r) / 4;
+                        Q6_KInterleavedQ8Dot.Avx2Groups(weights + r * rowBytes, 4 * rowBytes, groups, qp, dx, bs, Inputs, y + r);
+                        r += 4 * groups;
+                    }
                     for (; r < r1; r++) y[r] = Q6_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qp, dx, bs, Inputs);
                 }
                 else if (type == GgmlType.Q4_KInterleaved)
                 {
                     sbyte* qp = QxPermuted + (long)t * Inputs;
-                    if (Isa != Isa.Scalar)
-                        for (; r + 4 <= r1; r += 4) Q4_KInterleavedQ8Dot.Avx2Rows4(weights + r * rowBytes, qp, dx, bs, Inputs, y + r);
+                    if (Isa != Isa.Scalar && r + 4 <= r1)
+                    {
+                        int groups = (r1 - r) / 4;
+                        Q4_KInterleavedQ8Dot.Avx2Groups(weights + r * rowBytes, 4 * rowBytes, groups, qp, dx, bs, Inputs, y + r);
+                        r += 4 * groups;
+                    }
                     for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), InMemoryLayouts.RowInGroup(r), qp, dx, bs, Inputs);
                 }
                 else

@@ -314,6 +314,48 @@ public unsafe class Q8ActivationsTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_KInterleaved, 1)]   // an expert's down projection: one super-block a row
+    [InlineData(GgmlType.Q4_KInterleaved, 3)]
+    [InlineData(GgmlType.Q6_KInterleaved, 1)]
+    [InlineData(GgmlType.Q6_KInterleaved, 2)]
+    [InlineData(GgmlType.Q8_0Grouped, 1)]
+    [InlineData(GgmlType.Q8_0Grouped, 2)]
+    public void OneCallForManyGroupsGivesEachGroupsResults(GgmlType layout, int blocks)
+    {
+        // Avx2Groups over three row groups (12 rows) equals three Avx2Rows4 calls bit for bit: the same operations per
+        // group, only the loop around them moves into the kernel.
+        if (!KernelIsa.IsSupported(Isa.Avx2)) return;
+        const int rows = 12;
+        int n = 256 * blocks;
+        byte[] w = RandomWeights.Rows(layout, rows, n, seed: 90 + blocks);
+        float[] x = RandomWeights.Vector(n, seed: 91 + blocks, scale: 2f);
+        var (q, d, sums) = RoundToQ8K(x);
+        var permuted = new sbyte[n];
+        var q80 = new sbyte[n];
+        var d80 = new float[n / 32];
+        float[] separate = new float[rows], together = new float[rows];
+        long rowBytes = GgmlTypeInfo.RowBytes(layout, n);
+        fixed (byte* pw = w) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = d) fixed (short* ps = sums) fixed (sbyte* pp = permuted)
+        fixed (sbyte* pq8 = q80) fixed (float* pd8 = d80) fixed (float* py = separate) fixed (float* pt = together)
+        {
+            Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
+            Q8Activations.Quantize(px, n, pq8, pd8);
+            for (int g = 0; g < rows / 4; g++)
+            {
+                byte* group = pw + g * 4 * rowBytes;
+                if (layout == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Rows4(group, pp, pd, ps, n, py + 4 * g);
+                else if (layout == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Rows4(group, pp, pd, ps, n, py + 4 * g);
+                else Q8_0GroupedQ8Dot.Avx2Rows4(group, pq8, pd8, n, py + 4 * g);
+            }
+            if (layout == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Groups(pw, 4 * rowBytes, rows / 4, pp, pd, ps, n, pt);
+            else if (layout == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Groups(pw, 4 * rowBytes, rows / 4, pp, pd, ps, n, pt);
+            else Q8_0GroupedQ8Dot.Avx2Groups(pw, 4 * rowBytes, rows / 4, pq8, pd8, n, pt);
+        }
+        Assert.Equal(separate, together);
+        Assert.DoesNotContain(0f, together);   // every row written
+    }
+
     public static TheoryData<GgmlType, Isa, int> Rows4Cases()
     {
         var data = new TheoryData<GgmlType, Isa, int>();

@@ -57,36 +57,47 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     /// DRAM (`quick chunks Q4_KInterleaved 1024 16384`, one thread, shares of the bandwidth probe, medians of 16
     /// alternating rounds, 3 runs): four separate rows prefetching the next group 69–73 %, one group stream 80–84 %.
     /// </summary>
+    public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) => Avx2Groups(group, 0, 1, q, dq, bsums, n, y);
+
+    /// <summary>
+    /// <see cref="Avx2Rows4"/> for <paramref name="groups"/> consecutive groups <paramref name="groupBytes"/> apart
+    /// (4·rowBytes), results to y[0..4·groups): one call and one set of constants for a whole range of rows. An
+    /// expert's down projection has one super-block a row (256 values), so a call a group spent a fifth of its work on
+    /// the call, its constants and the reduction's setup.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y)
+    public static void Avx2Groups(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
         // vpshufb controls: int16 lane l takes scale byte l/4 (low nibbles: sub-blocks 0–3) or 4 + l/4 (high: 4–7);
         // every 64-bit lane holds the row's 8 scale bytes, so the in-lane index works in both 128-bit halves.
         Vector256<byte> lowControl = Vector256.Create(0x8000, 0x8000, 0x8000, 0x8000, 0x8001, 0x8001, 0x8001, 0x8001,
                                                       0x8002, 0x8002, 0x8002, 0x8002, 0x8003, 0x8003, 0x8003, 0x8003).AsByte();
         Vector256<byte> highControl = (lowControl.AsUInt16() + Vector256.Create((ushort)4)).AsByte();
         Vector256<byte> shift4 = Vector256.Create(0x1020408000000000UL).AsByte();   // see High
-        for (int b = 0; b < n / BlockValues; b++)
+        for (int g = 0; g < groups; g++, first += groupBytes, y += 4)
         {
-            byte* p0 = group + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
-            Widen.PrefetchLines9<Widen.IntoL1>(p0);
-            sbyte* qb = q + b * BlockValues;
-            // The rows' d·dx stay in a register (vpermps each), not stored and broadcast back from the stack: in cache,
-            // 30 alternating rounds, x256 (one step a call: the loads wait for the stores) 15.9 -> 19.5 GB/s, x1024 +4 %.
-            // The four blocks' header words are stored transposed (Q4_KInterleavedBlock): each load is one word of all
-            // four rows, ready to unpack. In cache (bench/native/q4k_kernel_ablation.c) the 4×4 shuffle this saves was
-            // ~15–20 % of the kernel's time.
-            Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Scales4(
-                Q4_KQ8Dot.Unpack(Vector128.Load((uint*)p0), Vector128.Load((uint*)p1), Vector128.Load((uint*)p2), Vector128.Load((uint*)p3)),
-                dq[b], bsums + 16 * b, out Vector256<float> rowScales, ref mins);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc1);
-            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(4)), acc2);
-            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(6)), acc3);
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
+            for (int b = 0; b < n / BlockValues; b++)
+            {
+                byte* p0 = first + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
+                Widen.PrefetchLines9<Widen.IntoL1>(p0);
+                sbyte* qb = q + b * BlockValues;
+                // The rows' d·dx stay in a register (vpermps each), not stored and broadcast back from the stack: in cache,
+                // 30 alternating rounds, x256 (one step a call: the loads wait for the stores) 15.9 -> 19.5 GB/s, x1024 +4 %.
+                // The four blocks' header words are stored transposed (Q4_KInterleavedBlock): each load is one word of all
+                // four rows, ready to unpack. In cache (bench/native/q4k_kernel_ablation.c) the 4×4 shuffle this saves was
+                // ~15–20 % of the kernel's time.
+                Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Scales4(
+                    Q4_KQ8Dot.Unpack(Vector128.Load((uint*)p0), Vector128.Load((uint*)p1), Vector128.Load((uint*)p2), Vector128.Load((uint*)p3)),
+                    dq[b], bsums + 16 * b, out Vector256<float> rowScales, ref mins);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(4)), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(6)), acc3);
+            }
+            Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
         }
-        Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
     }
 
     /// <summary>I of one row's super-block as 8 int32 lanes: four low-nibble and four high-nibble products summed as int16, then scaled once each.</summary>

@@ -22,31 +22,45 @@ internal static unsafe class Q6_KInterleavedQ8Dot
     public static float Dot(Isa isa, byte* row, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, q, dq, bsums, n);
 
     /// <summary>The four rows of the group at <paramref name="group"/>, results to y[0..4) (prefetching as <see cref="Q4_KInterleavedQ8Dot.Avx2Rows4"/>).</summary>
-    public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y)
+    public static void Avx2Rows4(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) => Avx2Groups(group, 0, 1, q, dq, bsums, n, y);
+
+    /// <summary>
+    /// <see cref="Avx2Rows4(byte*, sbyte*, float*, short*, int, float*)"/> for <paramref name="groups"/> consecutive
+    /// groups <paramref name="groupBytes"/> apart, results to y[0..4·groups): one call for a range of rows (see
+    /// <see cref="Q4_KInterleavedQ8Dot.Avx2Groups"/>).
+    /// </summary>
+    public static void Avx2Groups(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
-        if (Gfni.V256.IsSupported) Avx2Rows4<AffineBits>(group, q, dq, bsums, n, y);
-        else Avx2Rows4<ShiftedBits>(group, q, dq, bsums, n, y);
+        if (Gfni.V256.IsSupported) Avx2Groups<AffineBits>(first, groupBytes, groups, q, dq, bsums, n, y);
+        else Avx2Groups<ShiftedBits>(first, groupBytes, groups, q, dq, bsums, n, y);
     }
 
     /// <summary><see cref="Avx2Rows4(byte*, sbyte*, float*, short*, int, float*)"/> with a given way of cutting bit fields (tests run both).</summary>
+    internal static void Avx2Rows4<TBits>(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields =>
+        Avx2Groups<TBits>(group, 0, 1, q, dq, bsums, n, y);
+
+    /// <summary><see cref="Avx2Groups(byte*, long, int, sbyte*, float*, short*, int, float*)"/> with a given way of cutting bit fields.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    internal static void Avx2Rows4<TBits>(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
+    internal static void Avx2Groups<TBits>(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
     {
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0; b < n / BlockValues; b++)
+        for (int g = 0; g < groups; g++, first += groupBytes, y += 4)
         {
-            byte* p0 = group + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
-            Widen.PrefetchLines14(p0);
-            sbyte* qb = q + b * BlockValues;
-            Vector256<short> bs = Vector256.Load(bsums + 16 * b);
-            Vector256<float> rowScales = Q6_KQ8Dot.RowScales4(p0, p1, p2, p3, dq[b]);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p0, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p1, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(1)), acc1);
-            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p2, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc2);
-            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p3, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(3)), acc3);
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int b = 0; b < n / BlockValues; b++)
+            {
+                byte* p0 = first + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
+                Widen.PrefetchLines14(p0);
+                sbyte* qb = q + b * BlockValues;
+                Vector256<short> bs = Vector256.Load(bsums + 16 * b);
+                Vector256<float> rowScales = Q6_KQ8Dot.RowScales4(p0, p1, p2, p3, dq[b]);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p0, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p1, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(1)), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p2, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p3, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(3)), acc3);
+            }
+            Widen.Sums4(acc0, acc1, acc2, acc3).Store(y);
         }
-        Widen.Sums4(acc0, acc1, acc2, acc3).Store(y);
     }
 
     /// <summary>I of one super-block (the −32 offset applied) as 8 int32 lanes.</summary>

@@ -29,11 +29,25 @@ internal static unsafe class Q8_0GroupedQ8Dot
     }
 
     /// <summary>The four rows of the group at <paramref name="group"/>, results to y[0..4).</summary>
+    public static void Avx2Rows4(byte* group, sbyte* q, float* d, int n, float* y) => Avx2Groups(group, 0, 1, q, d, n, y);
+
+    /// <summary>
+    /// <see cref="Avx2Rows4"/> for <paramref name="rowGroups"/> consecutive groups of four rows <paramref name="rowGroupBytes"/>
+    /// apart, results to y[0..4·rowGroups): one call for a range of rows (see <see cref="Q4_KInterleavedQ8Dot.Avx2Groups"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    public static void Avx2Rows4(byte* group, sbyte* q, float* d, int n, float* y)
+    public static void Avx2Groups(byte* first, long rowGroupBytes, int rowGroups, sbyte* q, float* d, int n, float* y)
+    {
+        float* scales = stackalloc float[32];
+        for (int rg = 0; rg < rowGroups; rg++, first += rowGroupBytes, y += 4)
+            Rows4(first, q, d, n, y, scales);
+    }
+
+    /// <summary>The four rows of the group at <paramref name="group"/>, with a 32-float scratch for their block scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows4(byte* group, sbyte* q, float* d, int n, float* y, float* scales)
     {
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        float* scales = stackalloc float[32];
         for (int g = 0; g < n / GroupValues; g++)
         {
             byte* p0 = group + g * 4 * GroupBytes, p1 = p0 + GroupBytes, p2 = p1 + GroupBytes, p3 = p2 + GroupBytes;
