@@ -14,12 +14,12 @@ namespace StepSharp.Kernels;
 /// </summary>
 public sealed unsafe class DecodeActivations
 {
-    private float[] _values = [];
+    private float[]? _values;
     private int _length = -1;
     private Int8Copy _q8_0, _q8K;
 
     /// <summary>The float vector set by the last <see cref="Prepare"/>.</summary>
-    public ReadOnlySpan<float> Values => _values.AsSpan(0, Math.Max(0, _length));
+    public ReadOnlySpan<float> Values => _values is null ? default : _values.AsSpan(0, _length);
 
     /// <summary>
     /// Takes a copy of <paramref name="x"/> and rounds it to the int8 blocks that <paramref name="weightTypes"/>' kernels
@@ -27,7 +27,7 @@ public sealed unsafe class DecodeActivations
     /// </summary>
     public void Prepare(ReadOnlySpan<float> x, params ReadOnlySpan<GgmlType> weightTypes)
     {
-        if (_values.Length < x.Length) _values = GC.AllocateUninitializedArray<float>(x.Length, pinned: true);
+        PinnedArrays.Grow(ref _values, x.Length);
         x.CopyTo(_values);
         _length = x.Length;
         _q8_0.Ready = _q8K.Ready = false;
@@ -37,7 +37,7 @@ public sealed unsafe class DecodeActivations
             int blocks = MatMul.Int8Blocks(type);
             if (blocks == 0 || x.Length % blocks != 0) continue;
             ref Int8Copy copy = ref blocks == 32 ? ref _q8_0 : ref _q8K;
-            if (!copy.Ready) copy.Fill(_values, _length, blocks);
+            if (!copy.Ready) copy.Fill(_values!, _length, blocks);
             if (MatMul.TakesPermutedActivations(type) && !copy.HasPermuted) copy.Permute(_length);
         }
     }
@@ -58,21 +58,21 @@ public sealed unsafe class DecodeActivations
     /// <summary>One kind of int8 blocks: the values, their scales, Q8_K's 16-value sums and the interleaved layouts' permuted values.</summary>
     private struct Int8Copy
     {
-        private sbyte[] _q, _permuted;
-        private float[] _scales;
-        private short[] _sums;
+        private sbyte[]? _q, _permuted;
+        private float[]? _scales;
+        private short[]? _sums;
         public bool Ready, HasPermuted;
 
-        public readonly sbyte* Q => Pin(_q);
-        public readonly sbyte* Permuted => Pin(_permuted);
-        public readonly float* Scales => Pin(_scales);
-        public readonly short* Sums => _sums is null ? null : Pin(_sums);
+        public readonly sbyte* Q => PinnedArrays.Pointer(_q!);
+        public readonly sbyte* Permuted => PinnedArrays.Pointer(_permuted!);
+        public readonly float* Scales => PinnedArrays.Pointer(_scales!);
+        public readonly short* Sums => _sums is null ? null : PinnedArrays.Pointer(_sums);
 
         public void Fill(float[] values, int n, int blocks)
         {
-            Grow(ref _q, n);
-            Grow(ref _scales, n / blocks);
-            if (blocks != 32) Grow(ref _sums, n / Q8KActivations.SumsPerBlock);
+            PinnedArrays.Grow(ref _q, n);
+            PinnedArrays.Grow(ref _scales, n / blocks);
+            if (blocks != 32) PinnedArrays.Grow(ref _sums, n / Q8KActivations.SumsPerBlock);
             fixed (float* x = values)
             {
                 if (blocks == 32) Q8Activations.Quantize(x, n, Q, Scales);
@@ -84,18 +84,9 @@ public sealed unsafe class DecodeActivations
 
         public void Permute(int n)
         {
-            Grow(ref _permuted, n);
+            PinnedArrays.Grow(ref _permuted, n);
             Q4_KInterleavedQ8Dot.PermuteActivations(Q, Permuted, n);
             HasPermuted = true;
         }
-
-        private static void Grow<T>(ref T[] array, int length) where T : unmanaged
-        {
-            if (array is null || array.Length < length) array = GC.AllocateUninitializedArray<T>(length, pinned: true);
-        }
-
-        // The arrays are allocated pinned, so their addresses never change.
-        private static T* Pin<T>(T[] array) where T : unmanaged =>
-            (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
     }
 }

@@ -102,30 +102,13 @@ public static unsafe class MatMul
             if (job.QuantizedActivations) job.Tiled = false; // as llama.cpp: a quantized dot per row and token whatever the batch
             bool sums = !job.Tiled && !job.QuantizedActivations && Kernels.RowDot.NeedsGroupSums(weights.Type);
             job.GroupsPerToken = sums ? job.Inputs / 32 : 0;
-            sbyte* readyQ = null, readyPermuted = null;
-            float* readyScales = null;
-            short* readySums = null;
-            bool ready = job.QuantizedActivations && n == 1 && quantized is not null
-                && quantized.TryGet(weights.Type, out readyQ, out readyPermuted, out readyScales, out readySums);
-            if (ready) job.ScalesPerToken = job.Inputs / Int8Blocks(weights.Type);
-            bool quantize = job.QuantizedActivations && !ready;
+            if (job.QuantizedActivations) job.SetInt8Activations(n, quantized);
             fixed (float* ps = sums ? job.GroupSums(n) : null)
-            fixed (sbyte* pq = quantize ? job.Quantize(n) : null)
-            fixed (float* pd = quantize ? job.Scales : null)
-            fixed (short* pb = quantize ? job.BlockSums : null)
-            fixed (sbyte* pp = quantize && job.Permutes ? job.PermutedQx : null)
             {
                 job.XSums = ps;
-                job.Qx = ready ? readyQ : pq;
-                job.QxPermuted = ready ? readyPermuted : pp;
-                job.Dx = ready ? readyScales : pd;
-                job.Bsums = ready ? readySums : pb;
                 pool.Run(job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
                 job.XSums = null;
-                job.Qx = null;
-                job.QxPermuted = null;
-                job.Dx = null;
-                job.Bsums = null;
+                job.ClearInt8Activations();
             }
             job.X = null;
             job.Y = null;
@@ -195,31 +178,9 @@ public static unsafe class MatMul
             chunks = job.AddSegment(w1, p1, y1.Length, n, pool.ThreadCount, chunks);
             if (count > 2) chunks = job.AddSegment(w2, p2, y2.Length, n, pool.ThreadCount, chunks);
             if (count > 3) chunks = job.AddSegment(w3, p3, y3.Length, n, pool.ThreadCount, chunks);
-            // An int8 copy made beforehand serves if it suits every matrix (all take one kind of blocks, so it is one copy,
-            // and it has the permuted values if any matrix needs them).
-            sbyte* readyQ = null, readyPermuted = null;
-            float* readyScales = null;
-            short* readySums = null;
-            bool ready = n == 1 && quantized is not null && quantized.TryGet(w0.Type, out readyQ, out readyPermuted, out readyScales, out readySums)
-                && quantized.TryGet(w1.Type, out _, out _, out _, out _)
-                && (count < 3 || quantized.TryGet(w2.Type, out _, out _, out _, out _))
-                && (count < 4 || quantized.TryGet(w3.Type, out _, out _, out _, out _));
-            if (ready) job.ScalesPerToken = job.Inputs / Int8Blocks(w0.Type);
-            fixed (sbyte* pq = ready ? null : job.Quantize(n))
-            fixed (float* pd = ready ? null : job.Scales)
-            fixed (short* pb = ready ? null : job.BlockSums)
-            fixed (sbyte* pp = !ready && job.Permutes ? job.PermutedQx : null)
-            {
-                job.Qx = ready ? readyQ : pq;
-                job.QxPermuted = ready ? readyPermuted : pp;
-                job.Dx = ready ? readyScales : pd;
-                job.Bsums = ready ? readySums : pb;
-                pool.Run(job, chunks);
-                job.Qx = null;
-                job.QxPermuted = null;
-                job.Dx = null;
-                job.Bsums = null;
-            }
+            job.SetInt8Activations(n, quantized);
+            pool.Run(job, chunks);
+            job.ClearInt8Activations();
             job.SegmentCount = 0;
             job.X = null;
         }
@@ -286,15 +247,14 @@ public static unsafe class MatMul
         private float[] _xSums = [];
         public bool QuantizedActivations;
         public sbyte* Qx;                        // N × Inputs int8 activations (QuantizedActivations only)
-        public sbyte* QxPermuted;                // the same for the interleaved layouts' rows (Permutes only)
-        public bool Permutes;                    // some matrix is in an interleaved layout: Quantize also fills PermutedQx
+        public sbyte* QxPermuted;                // the same for the interleaved layouts' rows (null when no matrix is in one)
         public float* Dx;                        // their block scales: N × ScalesPerToken
         public short* Bsums;                     // Q8_K only: N × Inputs/16 sums of 16 int8 values
         public int ScalesPerToken;               // Inputs/32 (Q8_0 blocks) or Inputs/256 (Q8_K blocks)
-        private sbyte[] _qx = [];
-        public sbyte[] PermutedQx = [];
-        public float[] Scales = [];
-        public short[] BlockSums = [];
+        // Pinned (PinnedArrays), so their addresses can be kept in the pointers above.
+        private sbyte[]? _qx, _permutedQx;
+        private float[]? _scales;
+        private short[]? _blockSums;
 
         [ThreadStatic] private static float[]? t_tile;
 
@@ -336,32 +296,63 @@ public static unsafe class MatMul
         /// <summary>
         /// Rounds every token's X to the weight type's vec_dot_type as llama.cpp does: Q8_0 blocks of 32 for
         /// Q8_0 weights (<see cref="Q8Activations"/>), Q8_K blocks of 256 with their 16-value sums for the
-        /// K-quants (<see cref="Q8KActivations"/>). Scales go to <see cref="Scales"/>, sums to <see cref="BlockSums"/>;
-        /// when a matrix is in an interleaved K-quant layout, the values also go permuted to <see cref="PermutedQx"/>
-        /// (the other K-quant matrices of a shared-input call keep reading the plain copy).
+        /// K-quants (<see cref="Q8KActivations"/>), into the job's pinned buffers, and points <see cref="Qx"/>,
+        /// <see cref="Dx"/> and <see cref="Bsums"/> at them; when a matrix is in an interleaved K-quant layout, the values
+        /// also go permuted to <see cref="QxPermuted"/> (the other K-quant matrices of a shared-input call keep reading
+        /// the plain copy).
         /// </summary>
-        public sbyte[] Quantize(int n)
+        public void Quantize(int n)
         {
             bool perK = Int8Blocks(Type) == Q8KActivations.BlockValues;
             ScalesPerToken = Inputs / (perK ? Q8KActivations.BlockValues : 32);
             int sumsPerToken = perK ? Inputs / 16 : 0;
-            if (_qx.Length < n * Inputs) _qx = new sbyte[Math.Max(n * Inputs, 2 * _qx.Length)];
-            if (Scales.Length < n * ScalesPerToken) Scales = new float[Math.Max(n * ScalesPerToken, 2 * Scales.Length)];
-            if (BlockSums.Length < n * sumsPerToken) BlockSums = new short[Math.Max(n * sumsPerToken, 2 * BlockSums.Length)];
-            Permutes = TakesPermutedActivations(Type);
-            for (int i = 0; i < SegmentCount; i++) Permutes |= TakesPermutedActivations(_segments[i].Type);
-            if (Permutes && PermutedQx.Length < n * Inputs) PermutedQx = new sbyte[Math.Max(n * Inputs, 2 * PermutedQx.Length)];
-            fixed (sbyte* pq = _qx)
-            fixed (sbyte* pp = PermutedQx)
-            fixed (float* pd = Scales)
-            fixed (short* pb = BlockSums)
-                for (int t = 0; t < n; t++)
+            PinnedArrays.Grow(ref _qx, n * Inputs);
+            PinnedArrays.Grow(ref _scales, n * ScalesPerToken);
+            PinnedArrays.Grow(ref _blockSums, n * sumsPerToken);
+            bool permutes = TakesPermutedActivations(Type);
+            for (int i = 0; i < SegmentCount; i++) permutes |= TakesPermutedActivations(_segments[i].Type);
+            if (permutes) PinnedArrays.Grow(ref _permutedQx, n * Inputs);
+            sbyte* pq = PinnedArrays.Pointer(_qx!), pp = permutes ? PinnedArrays.Pointer(_permutedQx!) : null;
+            float* pd = PinnedArrays.Pointer(_scales!);
+            short* pb = PinnedArrays.Pointer(_blockSums!);
+            for (int t = 0; t < n; t++)
+            {
+                if (perK) Q8KActivations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken, pb + (long)t * sumsPerToken);
+                else Q8Activations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken);
+                if (permutes) Q4_KInterleavedQ8Dot.PermuteActivations(pq + (long)t * Inputs, pp + (long)t * Inputs, Inputs);
+            }
+            Point(pq, pp, pd, pb);
+        }
+
+        /// <summary>
+        /// Points <see cref="Qx"/>, <see cref="QxPermuted"/>, <see cref="Dx"/> and <see cref="Bsums"/> at X rounded to
+        /// int8: the copy <paramref name="ready"/> holds when it suits every matrix of the job (one token; one kind of
+        /// blocks, with the permuted values if a matrix needs them), else one quantized here (<see cref="Quantize"/>).
+        /// </summary>
+        public void SetInt8Activations(int n, DecodeActivations? ready)
+        {
+            if (n == 1 && ready is not null && ready.TryGet(Type, out sbyte* q, out sbyte* permuted, out float* scales, out short* sums))
+            {
+                bool suitsAll = true;
+                for (int i = 0; i < SegmentCount; i++) suitsAll &= ready.TryGet(_segments[i].Type, out _, out _, out _, out _);
+                if (suitsAll)
                 {
-                    if (perK) Q8KActivations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken, pb + (long)t * sumsPerToken);
-                    else Q8Activations.Quantize(X + (long)t * Inputs, Inputs, pq + (long)t * Inputs, pd + (long)t * ScalesPerToken);
-                    if (Permutes) Q4_KInterleavedQ8Dot.PermuteActivations(pq + (long)t * Inputs, pp + (long)t * Inputs, Inputs);
+                    ScalesPerToken = Inputs / Int8Blocks(Type);
+                    Point(q, permuted, scales, sums);
+                    return;
                 }
-            return _qx;
+            }
+            Quantize(n);
+        }
+
+        public void ClearInt8Activations() => Point(null, null, null, null);
+
+        private void Point(sbyte* q, sbyte* permuted, float* scales, short* sums)
+        {
+            Qx = q;
+            QxPermuted = permuted;
+            Dx = scales;
+            Bsums = sums;
         }
 
         public void Execute(int chunk)
