@@ -5,9 +5,10 @@ namespace StepSharp.Kernels.Dot;
 
 /// <summary>
 /// dot(row, x) for the kernels' in-memory layouts (<c>row</c> at the row's first block, the others
-/// <see cref="InMemoryLayouts.BlockStride"/> apart, <c>rowInGroup</c> its place in its group) against float activations: each 256 values are turned back into
-/// the file layout on the stack and run through that type's kernel (<see cref="Q4_KDot"/>, <see cref="Q6_KDot"/>,
-/// <see cref="Q8_0Dot"/>). Only the float activation mode uses these; decode's default is the int8 kernels
+/// <see cref="InMemoryLayouts.BlockStride"/> apart, <c>rowInGroup</c> its place in its group) against float
+/// activations: each 256 values are turned back into the file layout on the stack and run through that type's kernel
+/// (<see cref="Q4_KDot"/>, <see cref="Q6_KDot"/>, <see cref="Q8_0Dot"/>). Only the float activation mode uses these;
+/// decode's default is the int8 kernels
 /// (<see cref="Q4_KInterleavedQ8Dot"/>, <see cref="Q6_KInterleavedQ8Dot"/>, <see cref="Q8_0GroupedQ8Dot"/>) and
 /// prefill decodes panels (<see cref="WeightPanel"/>).
 /// </summary>
