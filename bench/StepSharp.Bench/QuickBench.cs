@@ -379,10 +379,14 @@ public static unsafe class QuickBench
             byte* baseRow = w.Data; sbyte* qq = pq; float* dd = pd; short* ss = ps; float* yy = py;
             void Chunk(int c)
             {
-                for (int r = c * chunkRows; r < (c + 1) * chunkRows; r += 4)
-                {
-                    FourRows(type, baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
-                }
+                int first = c * chunkRows;
+                // The kernel layouts as MatMul runs them: one call for the chunk's row groups.
+                if (type == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Groups(baseRow + first * rowBytes, 4 * rowBytes, chunkRows / 4, qq, dd, ss, inputs, yy + first);
+                else if (type == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Groups(baseRow + first * rowBytes, 4 * rowBytes, chunkRows / 4, qq, dd, ss, inputs, yy + first);
+                else if (type == GgmlType.Q8_0Grouped) Q8_0GroupedQ8Dot.Avx2Groups(baseRow + first * rowBytes, 4 * rowBytes, chunkRows / 4, qq, dd, inputs, yy + first);
+                else
+                    for (int r = first; r < first + chunkRows; r += 4)
+                        FourRows(type, baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);
             }
             var inOrder = new List<double>(); var shuffled = new List<double>(); var probe = new List<double>();
             for (int round = 0; round < 16; round++)
