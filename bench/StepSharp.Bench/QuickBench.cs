@@ -227,12 +227,7 @@ public static unsafe class QuickBench
                 for (int r = 0; r < rows; r += 4)
                     FourRows(layout, interleavedRows + r * rowBytes, rowBytes, interleavedQ, dd, ss, inputs, yy + r);
             }
-            void AllGroupsInterleaved()
-            {
-                if (layout == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Groups(interleavedRows, 4 * rowBytes, rows / 4, interleavedQ, dd, ss, inputs, yy);
-                else if (layout == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Groups(interleavedRows, 4 * rowBytes, rows / 4, interleavedQ, dd, ss, inputs, yy);
-                else Q8_0GroupedQ8Dot.Avx2Groups(interleavedRows, 4 * rowBytes, rows / 4, interleavedQ, dd, inputs, yy);
-            }
+            void AllGroupsInterleaved() => AllGroups(layout, interleavedRows, rowBytes, rows / 4, interleavedQ, dd, ss, inputs, yy);
             var cases = new List<(string, Action)> { ("one row", Single), ("four rows", Four), ("one row", Single), ("four rows", Four) };
             if (hasInterleaved) cases.InsertRange(2, [("four rows interleaved", FourInterleaved), ("four rows", Four)]);
             if (hasInterleaved)
@@ -287,6 +282,14 @@ public static unsafe class QuickBench
     }
 
     /// <summary>Four rows (or a kernel layout's row group) from <paramref name="row"/> with the type's four-row int8 kernel.</summary>
+    /// <summary>A kernel layout's <c>groups</c> consecutive row groups in one call, as MatMul runs them (Avx2Groups).</summary>
+    private static void AllGroups(GgmlType layout, byte* first, long rowBytes, int groups, sbyte* q, float* d, short* sums, int inputs, float* y)
+    {
+        if (layout == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Groups(first, 4 * rowBytes, groups, q, d, sums, inputs, y);
+        else if (layout == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Groups(first, 4 * rowBytes, groups, q, d, sums, inputs, y);
+        else Q8_0GroupedQ8Dot.Avx2Groups(first, 4 * rowBytes, groups, q, d, inputs, y);
+    }
+
     private static void FourRows(GgmlType type, byte* row, long rowBytes, sbyte* q, float* d, short* sums, int inputs, float* y)
     {
         if (type == GgmlType.Q8_0) Q8Activations.Avx2Rows4(row, rowBytes, q, d, inputs, y);
@@ -381,9 +384,7 @@ public static unsafe class QuickBench
             {
                 int first = c * chunkRows;
                 // The kernel layouts as MatMul runs them: one call for the chunk's row groups.
-                if (type == GgmlType.Q4_KInterleaved) Q4_KInterleavedQ8Dot.Avx2Groups(baseRow + first * rowBytes, 4 * rowBytes, chunkRows / 4, qq, dd, ss, inputs, yy + first);
-                else if (type == GgmlType.Q6_KInterleaved) Q6_KInterleavedQ8Dot.Avx2Groups(baseRow + first * rowBytes, 4 * rowBytes, chunkRows / 4, qq, dd, ss, inputs, yy + first);
-                else if (type == GgmlType.Q8_0Grouped) Q8_0GroupedQ8Dot.Avx2Groups(baseRow + first * rowBytes, 4 * rowBytes, chunkRows / 4, qq, dd, inputs, yy + first);
+                if (GgmlTypeInfo.IsInMemoryLayout(type)) AllGroups(type, baseRow + first * rowBytes, rowBytes, chunkRows / 4, qq, dd, ss, inputs, yy + first);
                 else
                     for (int r = first; r < first + chunkRows; r += 4)
                         FourRows(type, baseRow + r * rowBytes, rowBytes, qq, dd, ss, inputs, yy + r);

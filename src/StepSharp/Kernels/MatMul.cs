@@ -395,6 +395,9 @@ public static unsafe class MatMul
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteQuantizedRows(GgmlType type, byte* weights, long rowBytes, int rows, float* output, int r0, int r1)
         {
+            // The kernel layouts' vector kernels take all of the range's whole row groups in one call (r0 starts one).
+            int groups = Isa != Isa.Scalar && GgmlTypeInfo.IsInMemoryLayout(type) ? (r1 - r0) / 4 : 0;
+            byte* firstGroup = weights + r0 * rowBytes;
             for (int t = 0; t < N; t++)
             {
                 sbyte* qx = Qx + (long)t * Inputs;
@@ -404,13 +407,8 @@ public static unsafe class MatMul
                 int r = r0;
                 if (type == GgmlType.Q8_0Grouped)
                 {
-                    if (Isa != Isa.Scalar && r + 4 <= r1)
-                    {
-                        int groups = (r1 - r) / 4;
-                        Q8_0GroupedQ8Dot.Avx2Groups(weights + r * rowBytes, 4 * rowBytes, groups, qx, dx, Inputs, y + r);
-                        r += 4 * groups;
-                    }
-                    for (; r < r1; r++) y[r] = Q8_0GroupedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qx, dx, Inputs);
+                    if (groups > 0) Q8_0GroupedQ8Dot.Avx2Groups(firstGroup, 4 * rowBytes, groups, qx, dx, Inputs, y + r);
+                    for (r += 4 * groups; r < r1; r++) y[r] = Q8_0GroupedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qx, dx, Inputs);
                 }
                 else if (type == GgmlType.Q8_0)
                 {
@@ -429,24 +427,14 @@ public static unsafe class MatMul
                 else if (type == GgmlType.Q6_KInterleaved)
                 {
                     sbyte* qp = QxPermuted + (long)t * Inputs;
-                    if (Isa != Isa.Scalar && r + 4 <= r1)
-                    {
-                        int groups = (r1 - r) / 4;
-                        Q6_KInterleavedQ8Dot.Avx2Groups(weights + r * rowBytes, 4 * rowBytes, groups, qp, dx, bs, Inputs, y + r);
-                        r += 4 * groups;
-                    }
-                    for (; r < r1; r++) y[r] = Q6_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qp, dx, bs, Inputs);
+                    if (groups > 0) Q6_KInterleavedQ8Dot.Avx2Groups(firstGroup, 4 * rowBytes, groups, qp, dx, bs, Inputs, y + r);
+                    for (r += 4 * groups; r < r1; r++) y[r] = Q6_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), qp, dx, bs, Inputs);
                 }
                 else if (type == GgmlType.Q4_KInterleaved)
                 {
                     sbyte* qp = QxPermuted + (long)t * Inputs;
-                    if (Isa != Isa.Scalar && r + 4 <= r1)
-                    {
-                        int groups = (r1 - r) / 4;
-                        Q4_KInterleavedQ8Dot.Avx2Groups(weights + r * rowBytes, 4 * rowBytes, groups, qp, dx, bs, Inputs, y + r);
-                        r += 4 * groups;
-                    }
-                    for (; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), InMemoryLayouts.RowInGroup(r), qp, dx, bs, Inputs);
+                    if (groups > 0) Q4_KInterleavedQ8Dot.Avx2Groups(firstGroup, 4 * rowBytes, groups, qp, dx, bs, Inputs, y + r);
+                    for (r += 4 * groups; r < r1; r++) y[r] = Q4_KInterleavedQ8Dot.Dot(Isa, weights + InMemoryLayouts.RowOffset(type, r, rowBytes), InMemoryLayouts.RowInGroup(r), qp, dx, bs, Inputs);
                 }
                 else
                 {
