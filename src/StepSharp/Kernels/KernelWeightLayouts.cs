@@ -16,7 +16,8 @@ namespace StepSharp.Kernels;
 /// A file read into memory of its own (<see cref="GgufFile.Load"/>, <c>--no-mmap</c>) is rewritten in place; from a
 /// mapped file those tensors are copied into one huge-page buffer and rewritten there, the other tensors stay mapped
 /// (llama.cpp does the same for the types it repacks at load). Blocks are rewritten on all cores. The copy is skipped
-/// when it would take more than half of the memory the process may use, or cannot be allocated. Every kernel, the panel decoder and <see cref="Dequantize"/> read
+/// when it would take more than half of the memory the process may use, or cannot be allocated. A Q4_K tensor with an
+/// infinite or NaN scale keeps the file's layout (the interleaved kernel's fp16 conversion has no such case). Every kernel, the panel decoder and <see cref="Dequantize"/> read
 /// the new layout, so results do not depend on it beyond the order of additions. <c>STEPSHARP_REPACK=0</c> turns it
 /// off (to compare).
 /// </summary>
@@ -54,7 +55,7 @@ public static class KernelWeightLayouts
         foreach (GgufTensorInfo info in file.Tensors)
         {
             TensorView view = file.GetTensor(info.Name);
-            if (LayoutFor(view) == view.Type) continue;
+            if (LayoutFor(view) == view.Type || !KernelReads(view)) continue;
             names.Add(info.Name);
             total += Aligned(view.ByteLength);
         }
@@ -221,6 +222,33 @@ public static class KernelWeightLayouts
             NativeMemory.Free(aside);
         }
         return true;
+    }
+
+    /// <summary>
+    /// False for a Q4_K tensor with an infinite or NaN d or dmin in any super-block: the interleaved kernel converts them
+    /// from fp16 without that case (<see cref="Dot.Q4_KInterleavedQ8Dot"/>), so such a tensor keeps the file's layout,
+    /// whose kernels carry the inf/NaN into the results as the reference does. A scan of the tensor's headers, in
+    /// parallel slices.
+    /// </summary>
+    private static unsafe bool KernelReads(in TensorView view)
+    {
+        if (view.Type != GgmlType.Q4_K) return true;
+        const int blockBytes = 144;
+        long blocks = view.ByteLength / blockBytes, sliceBlocks = 8192;
+        nint start = (nint)view.Data;
+        int nonFinite = 0;
+        Parallel.For(0, (blocks + sliceBlocks - 1) / sliceBlocks, slice =>
+        {
+            byte* p = (byte*)start + slice * sliceBlocks * blockBytes;
+            long count = Math.Min(sliceBlocks, blocks - slice * sliceBlocks);
+            for (long b = 0; b < count; b++, p += blockBytes)
+                if ((*(ushort*)p & 0x7c00) == 0x7c00 || (*(ushort*)(p + 2) & 0x7c00) == 0x7c00)
+                {
+                    Volatile.Write(ref nonFinite, 1);
+                    return;
+                }
+        });
+        return nonFinite == 0;
     }
 
     /// <summary>Rewrites a tensor's rows into <paramref name="layout"/> in place, in parallel slices of whole row groups.</summary>

@@ -90,6 +90,43 @@ public unsafe class KernelWeightLayoutsTests
         }
     }
 
+    [Fact]
+    public void AQ4_KTensorWithAnInfiniteOrNaNScaleKeepsTheFileLayout()
+    {
+        // The interleaved Q4_K kernel has no inf/NaN case in its fp16 conversion of d and dmin, so a tensor holding one
+        // stays Q4_K, whose kernels carry it into the results; the file's other Q4_K tensors are rewritten as usual.
+        if (KernelIsa.Current == Isa.Scalar || !KernelWeightLayouts.Enabled) return;
+        byte[] bytes = (byte[])Q4_K_M.Value.Clone();
+        string infinite, nan, other;
+        using (var original = GgufFile.FromBytes(Q4_K_M.Value, "q4km"))
+        {
+            string[] rewritten = original.Tensors.Where(t => t.Type == GgmlType.Q4_K
+                && KernelWeightLayouts.LayoutFor(t.Type, t.Shape[0], t.Shape.Length > 1 ? t.Shape[1] : 1) == GgmlType.Q4_KInterleaved).Select(t => t.Name).ToArray();
+            Assert.True(rewritten.Length >= 3, $"only {rewritten.Length} Q4_K tensors to rewrite");
+            (infinite, nan, other) = (rewritten[0], rewritten[1], rewritten[2]);
+            long at = original.DataOffset + original.GetTensorInfo(infinite).Offset + 5 * 144;       // super-block 5's d
+            bytes[at] = 0x00; bytes[at + 1] = 0x7c;                                                  // +inf
+            at = original.DataOffset + original.GetTensorInfo(nan).Offset + 144 + 2;                  // super-block 1's dmin
+            bytes[at] = 0x01; bytes[at + 1] = 0xfe;                                                  // NaN
+        }
+        string path = WriteTemp(bytes);
+        try
+        {
+            foreach (GgufFile file in new[] { GgufFile.Load(path), GgufFile.Open(path) })
+                using (file)
+                {
+                    Assert.True(KernelWeightLayouts.Apply(file) > 10);
+                    Assert.Equal(GgmlType.Q4_K, file.GetTensor(infinite).Type);
+                    Assert.Equal(GgmlType.Q4_K, file.GetTensor(nan).Type);
+                    Assert.Equal(GgmlType.Q4_KInterleaved, file.GetTensor(other).Type);
+                }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData(ActivationMode.Int8ForDecode)]
     [InlineData(ActivationMode.Float)]

@@ -69,48 +69,87 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     [SkipLocalsInit]
     public static void Avx2Groups(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y)
     {
-        // vpshufb controls: int16 lane l takes scale byte l/4 (low nibbles: sub-blocks 0–3) or 4 + l/4 (high: 4–7);
-        // every 64-bit lane holds the row's 8 scale bytes, so the in-lane index works in both 128-bit halves.
-        Vector256<byte> lowControl = Vector256.Create(0x8000, 0x8000, 0x8000, 0x8000, 0x8001, 0x8001, 0x8001, 0x8001,
-                                                      0x8002, 0x8002, 0x8002, 0x8002, 0x8003, 0x8003, 0x8003, 0x8003).AsByte();
-        Vector256<byte> highControl = (lowControl.AsUInt16() + Vector256.Create((ushort)4)).AsByte();
+        // Every constant is made once here and passed down: built inside the inlined helpers, the JIT made the mask
+        // and the vpermps indices again for each of the four rows (8 vbroadcastss, 6 vxorps and ~14 register copies a step).
+        // vpshufb controls, one per row: int16 lane l takes byte 4r + l/4 of the rows' unpacked scales (bytes 4r..4r+3
+        // are row r's sub-blocks 0–3, or 4–7 in the high vector), the same in both 128-bit halves.
+        Vector256<byte> c0 = Vector256.Create(0x8000, 0x8000, 0x8000, 0x8000, 0x8001, 0x8001, 0x8001, 0x8001,
+                                              0x8002, 0x8002, 0x8002, 0x8002, 0x8003, 0x8003, 0x8003, 0x8003).AsByte();
+        Vector256<byte> c1 = (c0.AsUInt16() + Vector256.Create((ushort)4)).AsByte(), c2 = (c0.AsUInt16() + Vector256.Create((ushort)8)).AsByte(), c3 = (c0.AsUInt16() + Vector256.Create((ushort)12)).AsByte();
         Vector256<byte> shift4 = Vector256.Create(0x1020408000000000UL).AsByte();   // see High
+        Vector256<byte> mask = Vector256.Create((byte)15);
+        Vector256<int> d0 = Vector256<int>.Zero, d1 = Vector256.Create(2), d2 = Vector256.Create(4), d3 = Vector256.Create(6);
+        int blocks = n / BlockValues;
         for (int g = 0; g < groups; g++, first += groupBytes, y += 4)
         {
             Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
-            for (int b = 0; b < n / BlockValues; b++)
+            byte* p0 = first;
+            sbyte* qb = q;
+            for (int b = 0; b < blocks; b++, p0 += 4 * BlockBytes, qb += BlockValues)
             {
-                byte* p0 = first + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
+                byte* p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
                 Widen.PrefetchLines9<Widen.IntoL1>(p0);
-                sbyte* qb = q + b * BlockValues;
-                // The rows' d·dx stay in a register (vpermps each), not stored and broadcast back from the stack: in cache,
-                // 30 alternating rounds, x256 (one step a call: the loads wait for the stores) 15.9 -> 19.5 GB/s, x1024 +4 %.
                 // The four blocks' header words are stored transposed (Q4_KInterleavedBlock): each load is one word of all
                 // four rows, ready to unpack. In cache (bench/native/q4k_kernel_ablation.c) the 4×4 shuffle this saves was
-                // ~15–20 % of the kernel's time.
-                Vector256<ulong> rowScaleBytes = Q4_KQ8Dot.Scales4(
-                    Q4_KQ8Dot.Unpack(Vector128.Load((uint*)p0), Vector128.Load((uint*)p1), Vector128.Load((uint*)p2), Vector128.Load((uint*)p3)),
-                    dq[b], bsums + 16 * b, out Vector256<float> rowScales, ref mins);
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x00).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0x55).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc1);
-                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xAA).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(4)), acc2);
-                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, qb, Avx2Ops.Permute4x64(rowScaleBytes, 0xFF).AsByte(), lowControl, highControl, shift4)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(6)), acc3);
+                // ~15–20 % of the kernel's time. The scale words are loaded into both 128-bit halves, so each row's scales
+                // are one vpshufb away (no per-row vpermq).
+                Header(p0, p1, p2, p3, dq[b], bsums + 16 * b, out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref mins);
+                // The super-block's activations, loaded once for the four rows.
+                Vector256<sbyte> x0 = Vector256.Load(qb), x1 = Vector256.Load(qb + 32), x2 = Vector256.Load(qb + 64), x3 = Vector256.Load(qb + 96);
+                Vector256<sbyte> x4 = Vector256.Load(qb + 128), x5 = Vector256.Load(qb + 160), x6 = Vector256.Load(qb + 192), x7 = Vector256.Load(qb + 224);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c0).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c0).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d0), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c1).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c1).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d1), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c2).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c2).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d2), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c3).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c3).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d3), acc3);
             }
             Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
         }
     }
 
+    /// <summary>
+    /// The four rows' transposed headers (word k of row r in word r of block k): their 6-bit scales for sub-blocks 0–3
+    /// (<paramref name="scalesLow"/>) and 4–7 (<paramref name="scalesHigh"/>) as bytes 4r..4r+3 of both 128-bit halves,
+    /// d·dx and dmin·dx of rows 0..3 interleaved, and the mins term added to <paramref name="mins"/> (lanes 2r, 2r+1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Header(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums,
+        out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref Vector256<float> mins)
+    {
+        Vector256<uint> a = Avx2Ops.BroadcastVector128ToVector256((uint*)p1), c = Avx2Ops.BroadcastVector128ToVector256((uint*)p3);
+        Vector128<uint> b = Vector128.Load((uint*)p2);
+        Vector256<uint> six = Vector256.Create(0x3f3f3f3fu), four = Vector256.Create(0x0f0f0f0fu), two = Vector256.Create(0x03030303u);
+        scalesLow = (a & six).AsByte();
+        scalesHigh = ((c & four) | (((a >> 6) & two) << 4)).AsByte();
+        Vector128<uint> minsLow = b & six.GetLower(), minsHigh = ((c.GetLower() >> 4) & four.GetLower()) | (((b >> 6) & two.GetLower()) << 4);
+        // d and dmin: fp16 sign-extended and shifted into a float's sign, exponent and mantissa fields, which is the
+        // value times 2^-112 (exactly, subnormals included: the file's finite scales are all the layout holds, see
+        // KernelWeightLayouts), then times 2^56 twice, once with dx: the same product d·dx, rounded once, as the exact
+        // conversion gives, in 4 operations instead of 11 (no inf/NaN handling). Exact while dx < 2^72.
+        Vector256<int> halves = Avx2Ops.ConvertToVector256Int32(Vector128.Load((short*)p0));
+        Vector256<float> scaled = ((halves << 13) & Vector256.Create(unchecked((int)0x8fffffff))).AsSingle() * Vector256.Create(TwoPow56);
+        rowScales = scaled * Vector256.Create(dx * TwoPow56);
+        // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
+        Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums), Vector256.Create((short)1));
+        Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact
+        Vector256<int> m = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsLow.AsByte()), Avx2Ops.Permute4x64(packed, 0x00).AsInt16())
+                         + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHigh.AsByte()), Avx2Ops.Permute4x64(packed, 0xAA).AsInt16());
+        mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Avx.DuplicateOddIndexed(rowScales), mins);
+    }
+
+    private const float TwoPow56 = 72057594037927936f;   // 2^56
+
     /// <summary>I of one row's super-block as 8 int32 lanes: four low-nibble and four high-nibble products summed as int16, then scaled once each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Products(byte* p, sbyte* qb, Vector256<byte> sc, Vector256<byte> lowControl, Vector256<byte> highControl, Vector256<byte> shift4)
+    private static Vector256<int> Products(byte* p, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2, Vector256<sbyte> x3,
+        Vector256<sbyte> x4, Vector256<sbyte> x5, Vector256<sbyte> x6, Vector256<sbyte> x7,
+        Vector256<short> scaleLow, Vector256<short> scaleHigh, Vector256<byte> shift4, Vector256<byte> mask)
     {
-        Vector256<byte> mask = Vector256.Create((byte)15);
         Vector256<byte> w0 = Vector256.Load(p + 16), w1 = Vector256.Load(p + 48), w2 = Vector256.Load(p + 80), w3 = Vector256.Load(p + 112);
-        Vector256<short> lo = (Avx2Ops.MultiplyAddAdjacent(w0 & mask, Vector256.Load(qb)) + Avx2Ops.MultiplyAddAdjacent(w1 & mask, Vector256.Load(qb + 64)))
-                            + (Avx2Ops.MultiplyAddAdjacent(w2 & mask, Vector256.Load(qb + 128)) + Avx2Ops.MultiplyAddAdjacent(w3 & mask, Vector256.Load(qb + 192)));
-        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(High(w0, mask, shift4), Vector256.Load(qb + 32)) + Avx2Ops.MultiplyAddAdjacent(High(w1, mask, shift4), Vector256.Load(qb + 96)))
-                            + (Avx2Ops.MultiplyAddAdjacent(High(w2, mask, shift4), Vector256.Load(qb + 160)) + Avx2Ops.MultiplyAddAdjacent(High(w3, mask, shift4), Vector256.Load(qb + 224)));
-        return Avx2Ops.MultiplyAddAdjacent(lo, Avx2Ops.Shuffle(sc, lowControl).AsInt16()) + Avx2Ops.MultiplyAddAdjacent(hi, Avx2Ops.Shuffle(sc, highControl).AsInt16());
+        Vector256<short> lo = (Avx2Ops.MultiplyAddAdjacent(w0 & mask, x0) + Avx2Ops.MultiplyAddAdjacent(w1 & mask, x2))
+                            + (Avx2Ops.MultiplyAddAdjacent(w2 & mask, x4) + Avx2Ops.MultiplyAddAdjacent(w3 & mask, x6));
+        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(High(w0, mask, shift4), x1) + Avx2Ops.MultiplyAddAdjacent(High(w1, mask, shift4), x3))
+                            + (Avx2Ops.MultiplyAddAdjacent(High(w2, mask, shift4), x5) + Avx2Ops.MultiplyAddAdjacent(High(w3, mask, shift4), x7));
+        return Avx2Ops.MultiplyAddAdjacent(lo, scaleLow) + Avx2Ops.MultiplyAddAdjacent(hi, scaleHigh);
     }
 
     /// <summary>
