@@ -26,6 +26,58 @@ public class KernelThreadPoolTests
         }
     }
 
+    /// <summary>Records which thread ran each index, in order, and takes ~20 µs an item so both threads get some.</summary>
+    private sealed class RecordingJob(int count) : IParallelJob
+    {
+        public readonly int[] Thread = new int[count];
+        public readonly int[] Order = new int[count];
+        private int _done;
+        public void Execute(int index)
+        {
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 50_000;
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) { }
+            Thread[index] = Environment.CurrentManagedThreadId;
+            Order[index] = Interlocked.Increment(ref _done);
+        }
+    }
+
+    [Fact]
+    public void EachThreadStartsOnItsOwnContiguousShare()
+    {
+        // Two threads, 64 items: the caller runs 0, 1, 2, ... and the worker, if it joins, 32, 33, ...; whoever
+        // finishes first takes the other's last items (63, 62, ... or 31, 30, ...). A decode matmul's chunks are
+        // consecutive rows, so each thread reads one stream.
+        using var pool = new KernelThreadPool(2);
+        int caller = Environment.CurrentManagedThreadId, workerRuns = 0;
+        for (int run = 0; run < 20; run++)
+        {
+            var job = new RecordingJob(64);
+            pool.Run(job, 64);
+            int[] mine = Enumerable.Range(0, 64).Where(i => job.Thread[i] == caller).OrderBy(i => job.Order[i]).ToArray();
+            int[] theirs = Enumerable.Range(0, 64).Where(i => job.Thread[i] != caller).OrderBy(i => job.Order[i]).ToArray();
+            Assert.Equal(64, mine.Length + theirs.Length);
+            Assert.Equal(0, mine[0]);
+            AssertShareThenSteals(mine, 0, 32, run);
+            if (theirs.Length == 0) continue;
+            workerRuns++;
+            Assert.Equal(32, theirs[0]);
+            AssertShareThenSteals(theirs, 32, 64, run);
+        }
+        Assert.True(workerRuns > 0, "the worker never took part in 20 runs");
+    }
+
+    /// <summary>Indices from <paramref name="start"/> up within [start, end), then stolen ones outside it, descending.</summary>
+    private static void AssertShareThenSteals(int[] ran, int start, int end, int run)
+    {
+        int k = 0;
+        while (k < ran.Length && ran[k] == start + k && ran[k] < end) k++;
+        for (int j = k; j < ran.Length; j++)
+        {
+            Assert.True(ran[j] < start || ran[j] >= end, $"run {run}: {string.Join(",", ran)} — its own share out of order");
+            if (j > k) Assert.True(ran[j] < ran[j - 1], $"run {run}: {string.Join(",", ran)} — steals not from the back");
+        }
+    }
+
     [Fact]
     public void RunDoesNotAllocate()
     {
