@@ -16,8 +16,8 @@ namespace StepSharp.Kernels;
 /// A file read into memory of its own (<see cref="GgufFile.Load"/>, <c>--no-mmap</c>) is rewritten in place; from a
 /// mapped file those tensors are copied into one huge-page buffer and rewritten there, the other tensors stay mapped
 /// (llama.cpp does the same for the types it repacks at load). Blocks are rewritten on all cores. The copy is skipped
-/// when it would take more than half of the memory the process may use, or cannot be allocated. A Q4_K tensor with an
-/// infinite or NaN scale keeps the file's layout (the interleaved kernel's fp16 conversion has no such case). Every kernel, the panel decoder and <see cref="Dequantize"/> read
+/// when it would take more than half of the memory the process may use, or cannot be allocated. A Q4_K or Q8_0 tensor
+/// with an infinite or NaN scale keeps the file's layout (the layouts' kernels convert fp16 scales without that case). Every kernel, the panel decoder and <see cref="Dequantize"/> read
 /// the new layout, so results do not depend on it beyond the order of additions. <c>STEPSHARP_REPACK=0</c> turns it
 /// off (to compare).
 /// </summary>
@@ -225,16 +225,21 @@ public static class KernelWeightLayouts
     }
 
     /// <summary>
-    /// False for a Q4_K tensor with an infinite or NaN d or dmin in any super-block: the interleaved kernel converts them
-    /// from fp16 without that case (<see cref="Dot.Q4_KInterleavedQ8Dot"/>), so such a tensor keeps the file's layout,
-    /// whose kernels carry the inf/NaN into the results as the reference does. A scan of the tensor's headers, in
-    /// parallel slices.
+    /// False for a Q4_K or Q8_0 tensor with an infinite or NaN scale (Q4_K's d or dmin, Q8_0's d) in any block: the
+    /// kernels of their layouts convert them from fp16 without that case
+    /// (<see cref="Dot.Widen.FiniteHalvesOver2Pow56"/>), so such a tensor keeps the file's layout, whose kernels carry the
+    /// inf/NaN into the results as the reference does. A scan of the tensor's block headers, in parallel slices.
     /// </summary>
     private static unsafe bool KernelReads(in TensorView view)
     {
-        if (view.Type != GgmlType.Q4_K) return true;
-        const int blockBytes = 144;
-        long blocks = view.ByteLength / blockBytes, sliceBlocks = 8192;
+        (int blockBytes, int scales) = view.Type switch
+        {
+            GgmlType.Q4_K => (144, 2),   // d, dmin at bytes 0, 2
+            GgmlType.Q8_0 => (34, 1),    // d at byte 0
+            _ => (0, 0),
+        };
+        if (blockBytes == 0) return true;
+        long blocks = view.ByteLength / blockBytes, sliceBlocks = 16384;
         nint start = (nint)view.Data;
         int nonFinite = 0;
         Parallel.For(0, (blocks + sliceBlocks - 1) / sliceBlocks, slice =>
@@ -242,11 +247,12 @@ public static class KernelWeightLayouts
             byte* p = (byte*)start + slice * sliceBlocks * blockBytes;
             long count = Math.Min(sliceBlocks, blocks - slice * sliceBlocks);
             for (long b = 0; b < count; b++, p += blockBytes)
-                if ((*(ushort*)p & 0x7c00) == 0x7c00 || (*(ushort*)(p + 2) & 0x7c00) == 0x7c00)
-                {
-                    Volatile.Write(ref nonFinite, 1);
-                    return;
-                }
+                for (int k = 0; k < scales; k++)
+                    if ((((ushort*)p)[k] & 0x7c00) == 0x7c00)
+                    {
+                        Volatile.Write(ref nonFinite, 1);
+                        return;
+                    }
         });
         return nonFinite == 0;
     }

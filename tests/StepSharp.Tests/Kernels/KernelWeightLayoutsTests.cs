@@ -90,24 +90,35 @@ public unsafe class KernelWeightLayoutsTests
         }
     }
 
-    [Fact]
-    public void AQ4_KTensorWithAnInfiniteOrNaNScaleKeepsTheFileLayout()
+    private static readonly Lazy<byte[]> Q8_0 = new(() =>
     {
-        // The interleaved Q4_K kernel has no inf/NaN case in its fp16 conversion of d and dmin, so a tensor holding one
-        // stays Q4_K, whose kernels carry it into the results; the file's other Q4_K tensors are rewritten as usual.
+        using var f32 = GgufFile.FromBytes(Step35RandomModel.Build(Step35ModelShape.Demo with { ExpertFeedForward = 256 }, 21).ToArray(), "demo-f32");
+        return GgufQuantizer.Quantize(f32, "Q8_0").ToArray();
+    });
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K, 144, 0, 2)]       // d of a super-block, dmin of another
+    [InlineData(GgmlType.Q8_0, 34, 0, 0)]        // d
+    public void ATensorWithAnInfiniteOrNaNScaleKeepsTheFileLayout(GgmlType type, int blockBytes, int infAt, int nanAt)
+    {
+        // The Q4_K and Q8_0 layouts' kernels have no inf/NaN case in their fp16 conversion of the scales, so a
+        // tensor holding one stays in the file type, whose kernels carry it into the results; the others are rewritten.
         if (KernelIsa.Current == Isa.Scalar || !KernelWeightLayouts.Enabled) return;
-        byte[] bytes = (byte[])Q4_K_M.Value.Clone();
+        byte[] source = type == GgmlType.Q4_K ? Q4_K_M.Value : Q8_0.Value;
+        byte[] bytes = (byte[])source.Clone();
         string infinite, nan, other;
-        using (var original = GgufFile.FromBytes(Q4_K_M.Value, "q4km"))
+        GgmlType layout;
+        using (var original = GgufFile.FromBytes(source, "model"))
         {
-            string[] rewritten = original.Tensors.Where(t => t.Type == GgmlType.Q4_K
-                && KernelWeightLayouts.LayoutFor(t.Type, t.Shape[0], t.Shape.Length > 1 ? t.Shape[1] : 1) == GgmlType.Q4_KInterleaved).Select(t => t.Name).ToArray();
-            Assert.True(rewritten.Length >= 3, $"only {rewritten.Length} Q4_K tensors to rewrite");
+            string[] rewritten = original.Tensors.Where(t => t.Type == type
+                && KernelWeightLayouts.LayoutFor(t.Type, t.Shape[0], t.Shape.Length > 1 ? t.Shape[1] : 1) != type).Select(t => t.Name).ToArray();
+            Assert.True(rewritten.Length >= 3, $"only {rewritten.Length} {type} tensors to rewrite");
             (infinite, nan, other) = (rewritten[0], rewritten[1], rewritten[2]);
-            long at = original.DataOffset + original.GetTensorInfo(infinite).Offset + 5 * 144;       // super-block 5's d
-            bytes[at] = 0x00; bytes[at + 1] = 0x7c;                                                  // +inf
-            at = original.DataOffset + original.GetTensorInfo(nan).Offset + 144 + 2;                  // super-block 1's dmin
-            bytes[at] = 0x01; bytes[at + 1] = 0xfe;                                                  // NaN
+            layout = KernelWeightLayouts.LayoutFor(type, original.GetTensorInfo(other).Shape[0], original.GetTensorInfo(other).Shape[1]);
+            long at = original.DataOffset + original.GetTensorInfo(infinite).Offset + 5 * blockBytes + infAt;   // block 5
+            bytes[at] = 0x00; bytes[at + 1] = 0x7c;                                                      // +inf
+            at = original.DataOffset + original.GetTensorInfo(nan).Offset + blockBytes + nanAt;                // block 1
+            bytes[at] = 0x01; bytes[at + 1] = 0xfe;                                                      // NaN
         }
         string path = WriteTemp(bytes);
         try
@@ -116,9 +127,10 @@ public unsafe class KernelWeightLayoutsTests
                 using (file)
                 {
                     Assert.True(KernelWeightLayouts.Apply(file) > 10);
-                    Assert.Equal(GgmlType.Q4_K, file.GetTensor(infinite).Type);
-                    Assert.Equal(GgmlType.Q4_K, file.GetTensor(nan).Type);
-                    Assert.Equal(GgmlType.Q4_KInterleaved, file.GetTensor(other).Type);
+                    Assert.Equal(type, file.GetTensor(infinite).Type);
+                    Assert.Equal(type, file.GetTensor(nan).Type);
+                    Assert.Equal(layout, file.GetTensor(other).Type);
+                    Assert.NotEqual(type, layout);
                 }
         }
         finally

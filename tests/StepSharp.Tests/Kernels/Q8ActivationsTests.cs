@@ -315,6 +315,73 @@ public unsafe class Q8ActivationsTests
     }
 
     [Fact]
+    public void TheGroupedQ8_0KernelReadsEveryFiniteScale()
+    {
+        // As the Q4_K test below: the grouped Q8_0 kernel's fp16 conversion of d against the exact one, every class of finite value.
+        if (!KernelIsa.IsSupported(Isa.Avx2)) return;
+        ushort[] halves = [0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x8400, 0x7bff, 0xfbff, 0x3c00, 0xb555, 0x2e66];
+        const int n = 512;
+        byte[] file = RandomWeights.Rows(GgmlType.Q8_0, 4, n, seed: 72);
+        int rowBytes = file.Length / 4;
+        for (int b = 0; b < 4 * n / 32; b++)
+        {
+            ushort d = halves[b % halves.Length];
+            file[b * 34] = (byte)d; file[b * 34 + 1] = (byte)(d >> 8);
+        }
+        byte[] grouped = (byte[])file.Clone();
+        float[] x = RandomWeights.Vector(n, seed: 73, scale: 3f);
+        var q = new sbyte[n];
+        var dq = new float[n / 32];
+        var y = new float[4];
+        fixed (byte* pk = file) fixed (byte* pg = grouped) fixed (float* px = x) fixed (sbyte* pq = q) fixed (float* pd = dq) fixed (float* py = y)
+        {
+            Q8Activations.Quantize(px, n, pq, pd);
+            StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(GgmlType.Q8_0Grouped, pg, 4, rowBytes);
+            Q8_0GroupedQ8Dot.Avx2Rows4(pg, pq, pd, n, py);
+            for (int r = 0; r < 4; r++)
+            {
+                float reference = Q8Activations.Dot(Isa.Scalar, pk + r * rowBytes, pq, pd, n);
+                Assert.True(float.IsFinite(reference), $"row {r}: the reference itself is {reference}");
+                Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)), $"row {r}: {y[r]} vs scalar {reference}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheInterleavedQ6_KKernelReadsEveryFiniteScale()
+    {
+        // As the Q4_K test below, for Q6_K's d (bytes 208–209 of each super-block; its kernel converts them exactly).
+        if (!KernelIsa.IsSupported(Isa.Avx2)) return;
+        ushort[] halves = [0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x8400, 0x7bff, 0xfbff, 0x3c00, 0xb555, 0x2e66];
+        const int blocks = 4, n = 256 * blocks;
+        byte[] file = RandomWeights.Rows(GgmlType.Q6_K, 4, n, seed: 74);
+        int rowBytes = file.Length / 4;
+        for (int i = 0; i < 4 * blocks; i++)
+        {
+            ushort d = halves[i % halves.Length];
+            file[i * 210 + 208] = (byte)d; file[i * 210 + 209] = (byte)(d >> 8);
+        }
+        byte[] interleaved = (byte[])file.Clone();
+        float[] x = RandomWeights.Vector(n, seed: 75, scale: 3f);
+        var (q, dq, sums) = RoundToQ8K(x);
+        var permuted = new sbyte[n];
+        var y = new float[4];
+        fixed (byte* pk = file) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
+        fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
+        {
+            StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(GgmlType.Q6_KInterleaved, pi, 4, rowBytes);
+            Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
+            Q6_KInterleavedQ8Dot.Avx2Rows4(pi, pp, pd, ps, n, py);
+            for (int r = 0; r < 4; r++)
+            {
+                float reference = Q6_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n);
+                Assert.True(float.IsFinite(reference), $"row {r}: the reference itself is {reference}");
+                Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)), $"row {r}: {y[r]} vs scalar {reference}");
+            }
+        }
+    }
+
+    [Fact]
     public void TheInterleavedQ4_KKernelReadsEveryFiniteScale()
     {
         // The four-row kernel turns d and dmin from fp16 with a shift and two multiplications (no inf/NaN case):

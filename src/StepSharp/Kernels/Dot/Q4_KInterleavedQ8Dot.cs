@@ -121,13 +121,8 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         scalesLow = (a & six).AsByte();
         scalesHigh = ((c & four) | (((a >> 6) & two) << 4)).AsByte();
         Vector128<uint> minsLow = b & six.GetLower(), minsHigh = ((c.GetLower() >> 4) & four.GetLower()) | (((b >> 6) & two.GetLower()) << 4);
-        // d and dmin: fp16 sign-extended and shifted into a float's sign, exponent and mantissa fields, which is the
-        // value times 2^-112 (exactly, subnormals included: the file's finite scales are all the layout holds, see
-        // KernelWeightLayouts), then times 2^56 twice, once with dx: the same product d·dx, rounded once, as the exact
-        // conversion gives, in 4 operations instead of 11 (no inf/NaN handling). Exact while dx < 2^72.
-        Vector256<int> halves = Avx2Ops.ConvertToVector256Int32(Vector128.Load((short*)p0));
-        Vector256<float> scaled = ((halves << 13) & Vector256.Create(unchecked((int)0x8fffffff))).AsSingle() * Vector256.Create(TwoPow56);
-        rowScales = scaled * Vector256.Create(dx * TwoPow56);
+        // d and dmin of rows 0..3 interleaved, times 2^-56, then times dx·2^56: the product d·dx of the exact conversion.
+        rowScales = Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p0)) * Vector256.Create(dx * Widen.TwoPow56);
         // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
         Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums), Vector256.Create((short)1));
         Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact
@@ -135,8 +130,6 @@ internal static unsafe class Q4_KInterleavedQ8Dot
                          + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHigh.AsByte()), Avx2Ops.Permute4x64(packed, 0xAA).AsInt16());
         mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Avx.DuplicateOddIndexed(rowScales), mins);
     }
-
-    private const float TwoPow56 = 72057594037927936f;   // 2^56
 
     /// <summary>I of one row's super-block as 8 int32 lanes: four low-nibble and four high-nibble products summed as int16, then scaled once each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -51,11 +51,12 @@ internal static unsafe class Q8_0GroupedQ8Dot
         for (int g = 0; g < n / GroupValues; g++)
         {
             byte* p0 = group + g * 4 * GroupBytes, p1 = p0 + GroupBytes, p2 = p1 + GroupBytes, p3 = p2 + GroupBytes;
-            Vector256<float> dx = Vector256.Load(d + 8 * g);
-            (Widen.Halves256(Vector128.Load((ushort*)p0)) * dx).Store(scales);
-            (Widen.Halves256(Vector128.Load((ushort*)p1)) * dx).Store(scales + 8);
-            (Widen.Halves256(Vector128.Load((ushort*)p2)) * dx).Store(scales + 16);
-            (Widen.Halves256(Vector128.Load((ushort*)p3)) * dx).Store(scales + 24);
+            // The blocks' d (finite: see KernelWeightLayouts) times 2^-56, times dx·2^56: d·dx as the exact conversion gives it.
+            Vector256<float> dx = Vector256.Load(d + 8 * g) * Vector256.Create(Widen.TwoPow56);
+            (Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p0)) * dx).Store(scales);
+            (Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p1)) * dx).Store(scales + 8);
+            (Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p2)) * dx).Store(scales + 16);
+            (Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p3)) * dx).Store(scales + 24);
             sbyte* w0 = (sbyte*)p0 + 16, w1 = (sbyte*)p1 + 16, w2 = (sbyte*)p2 + 16, w3 = (sbyte*)p3 + 16;
             sbyte* x = q + g * GroupValues;
             float* s = scales;
