@@ -93,18 +93,19 @@ public sealed class KernelThreadPool : IDisposable
     private void Drain(IParallelJob job, int self)
     {
         int i;
-        while ((i = ClaimFirst(self)) >= 0) job.Execute(i);
+        while ((i = Claim(self, last: false)) >= 0) job.Execute(i);
         int threads = _workers.Length + 1;
         for (int k = 1; k < threads; k++)
         {
             int victim = (self + k) % threads;
-            while ((i = ClaimLast(victim)) >= 0) job.Execute(i);
+            while ((i = Claim(victim, last: true)) >= 0) job.Execute(i);
         }
     }
 
     private static long Share(int next, int end) => (uint)next | (long)end << 32;
 
-    private int ClaimFirst(int t)
+    /// <summary>Takes the first (or last) unclaimed index of thread <paramref name="t"/>'s share; −1 when it has none.</summary>
+    private int Claim(int t, bool last)
     {
         ref long share = ref _shares[t * ShareStride];
         while (true)
@@ -112,19 +113,8 @@ public sealed class KernelThreadPool : IDisposable
             long s = Volatile.Read(ref share);
             int next = (int)s, end = (int)(s >> 32);
             if (next >= end) return -1;
-            if (Interlocked.CompareExchange(ref share, Share(next + 1, end), s) == s) return next;
-        }
-    }
-
-    private int ClaimLast(int t)
-    {
-        ref long share = ref _shares[t * ShareStride];
-        while (true)
-        {
-            long s = Volatile.Read(ref share);
-            int next = (int)s, end = (int)(s >> 32);
-            if (next >= end) return -1;
-            if (Interlocked.CompareExchange(ref share, Share(next, end - 1), s) == s) return end - 1;
+            long taken = last ? Share(next, end - 1) : Share(next + 1, end);
+            if (Interlocked.CompareExchange(ref share, taken, s) == s) return last ? end - 1 : next;
         }
     }
 

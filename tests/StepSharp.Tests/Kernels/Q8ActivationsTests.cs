@@ -317,7 +317,7 @@ public unsafe class Q8ActivationsTests
     [Fact]
     public void TheGroupedQ8_0KernelReadsEveryFiniteScale()
     {
-        // As the Q4_K test below: the grouped Q8_0 kernel's fp16 conversion of d against the exact one, every class of finite value.
+        // As the K-quant test below: the grouped Q8_0 kernel's fp16 conversion of d against the exact one, every class of finite value.
         if (!KernelIsa.IsSupported(Isa.Avx2)) return;
         ushort[] halves = [0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x8400, 0x7bff, 0xfbff, 0x3c00, 0xb555, 0x2e66];
         const int n = 512;
@@ -347,71 +347,41 @@ public unsafe class Q8ActivationsTests
         }
     }
 
-    [Fact]
-    public void TheInterleavedQ6_KKernelReadsEveryFiniteScale()
+    [Theory]
+    [InlineData(GgmlType.Q4_K, 0, 2)]     // d, dmin
+    [InlineData(GgmlType.Q6_K, 208, -1)]  // d (this kernel converts it exactly)
+    public void TheInterleavedKQuantKernelsReadEveryFiniteScale(GgmlType fileType, int dAt, int dminAt)
     {
-        // As the Q4_K test below, for Q6_K's d (bytes 208–209 of each super-block; its kernel converts them exactly).
+        // The Q4_K four-row kernel turns d and dmin from fp16 with a shift and exact power-of-two multiplications (no
+        // inf/NaN case): zeros, subnormals, the normal limits and negatives must give the scalar reference's sums.
         if (!KernelIsa.IsSupported(Isa.Avx2)) return;
         ushort[] halves = [0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x8400, 0x7bff, 0xfbff, 0x3c00, 0xb555, 0x2e66];
         const int blocks = 4, n = 256 * blocks;
-        byte[] file = RandomWeights.Rows(GgmlType.Q6_K, 4, n, seed: 74);
+        bool q4 = fileType == GgmlType.Q4_K;
+        int blockBytes = q4 ? 144 : 210;
+        byte[] file = RandomWeights.Rows(fileType, 4, n, seed: q4 ? 70 : 74);
         int rowBytes = file.Length / 4;
-        for (int i = 0; i < 4 * blocks; i++)
+        for (int i = 0; i < 4 * blocks; i++)   // block i: row i / blocks, block i % blocks
         {
-            ushort d = halves[i % halves.Length];
-            file[i * 210 + 208] = (byte)d; file[i * 210 + 209] = (byte)(d >> 8);
-        }
-        byte[] interleaved = (byte[])file.Clone();
-        float[] x = RandomWeights.Vector(n, seed: 75, scale: 3f);
-        var (q, dq, sums) = RoundToQ8K(x);
-        var permuted = new sbyte[n];
-        var y = new float[4];
-        fixed (byte* pk = file) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
-        fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
-        {
-            StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(GgmlType.Q6_KInterleaved, pi, 4, rowBytes);
-            Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
-            Q6_KInterleavedQ8Dot.Avx2Rows4(pi, pp, pd, ps, n, py);
-            for (int r = 0; r < 4; r++)
-            {
-                float reference = Q6_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n);
-                Assert.True(float.IsFinite(reference), $"row {r}: the reference itself is {reference}");
-                Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)), $"row {r}: {y[r]} vs scalar {reference}");
-            }
-        }
-    }
-
-    [Fact]
-    public void TheInterleavedQ4_KKernelReadsEveryFiniteScale()
-    {
-        // The four-row kernel turns d and dmin from fp16 with a shift and two multiplications (no inf/NaN case):
-        // zeros, subnormals, the normal limits and negatives, as d and as dmin, must give the scalar reference's sums.
-        if (!KernelIsa.IsSupported(Isa.Avx2)) return;
-        ushort[] halves = [0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x8400, 0x7bff, 0xfbff, 0x3c00, 0xb555, 0x2e66];
-        const int blocks = 4, n = 256 * blocks;
-        byte[] file = RandomWeights.Rows(GgmlType.Q4_K, 4, n, seed: 70);
-        int rowBytes = file.Length / 4;
-        for (int i = 0; i < 4 * blocks; i++)
-        {
-            int at = i / blocks * rowBytes + i % blocks * 144;
             ushort d = halves[i % halves.Length], dmin = halves[(3 * i + 5) % halves.Length];
-            file[at] = (byte)d; file[at + 1] = (byte)(d >> 8);
-            file[at + 2] = (byte)dmin; file[at + 3] = (byte)(dmin >> 8);
+            file[i * blockBytes + dAt] = (byte)d; file[i * blockBytes + dAt + 1] = (byte)(d >> 8);
+            if (dminAt >= 0) { file[i * blockBytes + dminAt] = (byte)dmin; file[i * blockBytes + dminAt + 1] = (byte)(dmin >> 8); }
         }
         byte[] interleaved = (byte[])file.Clone();
-        float[] x = RandomWeights.Vector(n, seed: 71, scale: 3f);
+        float[] x = RandomWeights.Vector(n, seed: q4 ? 71 : 75, scale: 3f);
         var (q, dq, sums) = RoundToQ8K(x);
         var permuted = new sbyte[n];
         var y = new float[4];
         fixed (byte* pk = file) fixed (byte* pi = interleaved) fixed (sbyte* pq = q) fixed (sbyte* pp = permuted)
         fixed (float* pd = dq) fixed (short* ps = sums) fixed (float* py = y)
         {
-            StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(GgmlType.Q4_KInterleaved, pi, 4, rowBytes);
+            StepSharp.Tensors.Blocks.InMemoryLayouts.FromFileLayout(q4 ? GgmlType.Q4_KInterleaved : GgmlType.Q6_KInterleaved, pi, 4, rowBytes);
             Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
-            Q4_KInterleavedQ8Dot.Avx2Rows4(pi, pp, pd, ps, n, py);
+            if (q4) Q4_KInterleavedQ8Dot.Avx2Rows4(pi, pp, pd, ps, n, py);
+            else Q6_KInterleavedQ8Dot.Avx2Rows4(pi, pp, pd, ps, n, py);
             for (int r = 0; r < 4; r++)
             {
-                float reference = Q4_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n);
+                float reference = q4 ? Q4_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n) : Q6_KQ8Dot.Scalar(pk + r * rowBytes, pq, pd, ps, n);
                 Assert.True(float.IsFinite(reference), $"row {r}: the reference itself is {reference}");
                 Assert.True(Math.Abs(y[r] - reference) <= 1e-5 * Math.Max(1, Math.Abs(reference)), $"row {r}: {y[r]} vs scalar {reference}");
             }
