@@ -232,13 +232,14 @@ public static class KernelWeightLayouts
     /// </summary>
     private static unsafe bool KernelReads(in TensorView view)
     {
-        (int blockBytes, int scales) = view.Type switch
+        int scales = view.Type switch   // fp16 scales at the start of each block
         {
-            GgmlType.Q4_K => (144, 2),   // d, dmin at bytes 0, 2
-            GgmlType.Q8_0 => (34, 1),    // d at byte 0
-            _ => (0, 0),
+            GgmlType.Q4_K => 2,          // d, dmin
+            GgmlType.Q8_0 => 1,          // d
+            _ => 0,
         };
-        if (blockBytes == 0) return true;
+        if (scales == 0) return true;
+        int blockBytes = GgmlTypeInfo.BlockBytes(view.Type);
         long blocks = view.ByteLength / blockBytes, sliceBlocks = 16384;
         nint start = (nint)view.Data;
         int nonFinite = 0;
