@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace StepSharp.Kernels;
 
@@ -9,28 +9,42 @@ namespace StepSharp.Kernels;
 /// </summary>
 public static class SwiGlu
 {
-    /// <summary>Computes the product in place into <paramref name="gate"/>.</summary>
+    /// <summary>
+    /// Computes the product in place into <paramref name="gate"/>: one pass, eight lanes at a time with the vector
+    /// exp of System.Runtime.Intrinsics. TensorPrimitives has Sigmoid but no SiLU, and building one from it takes
+    /// a scratch copy of the gate and three passes. The scalar loop with MathF.Exp this replaces was ~1 % of a mini decode step.
+    /// </summary>
     public static void Apply(Span<float> gate, ReadOnlySpan<float> up, float limit)
     {
-        // silu(g) = g · sigmoid(g)
         Span<float> g = gate[..up.Length];
-        for (int i = 0; i < g.Length; i++)
+        bool clamp = limit > 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            float x = g[i];
-            g[i] = x / (1f + MathF.Exp(-x));
-        }
-        if (limit > 0)
-        {
-            for (int i = 0; i < g.Length; i++)
+            Vector256<float> one = Vector256<float>.One, high = Vector256.Create(limit), low = -high;
+            for (; i + 8 <= g.Length; i += 8)
             {
-                float s = MathF.Min(g[i], limit);
-                float u = Math.Clamp(up[i], -limit, limit);
-                g[i] = s * u;
+                Vector256<float> x = Vector256.Create(g.Slice(i, 8));
+                Vector256<float> u = Vector256.Create(up.Slice(i, 8));
+                Vector256<float> silu = x / (one + Vector256.Exp(-x));   // silu(g) = g · sigmoid(g)
+                if (clamp)
+                {
+                    silu = Vector256.Min(silu, high);
+                    u = Vector256.Min(Vector256.Max(u, low), high);
+                }
+                (silu * u).CopyTo(g.Slice(i, 8));
             }
         }
-        else
+        for (; i < g.Length; i++)
         {
-            TensorPrimitives.Multiply(g, up, g);
+            float x = g[i], u = up[i];
+            float silu = x / (1f + MathF.Exp(-x));
+            if (clamp)
+            {
+                silu = MathF.Min(silu, limit);
+                u = Math.Clamp(u, -limit, limit);
+            }
+            g[i] = silu * u;
         }
     }
 }

@@ -156,11 +156,21 @@ public unsafe class KernelWeightLayoutsTests
             {
                 float[] logits = Logits(map ? GgufFile.Open(path) : GgufFile.Load(path), pool, file => ModelLoader.Load(file, pool, ownsFile: true), out GgmlType type);
                 Assert.Equal(KernelIsa.Current == Isa.Scalar || !KernelWeightLayouts.Enabled ? GgmlType.Q4_K : GgmlType.Q4_KInterleaved, type);
-                // Only the order of float additions differs (the integer sums are exact), so the logits agree closely;
-                // with int8 activations a rounding of an activation could flip, which moves a logit by ~1e-2 at most.
+                // Only the order of float additions differs (the integer sums are exact), so the logits agree to 1e-4 at
+                // every position. With int8 activations a decode step's rounding of an activation can flip between
+                // the two orders, which moves that step's logits by up to ~0.1 (seen: 0.085 and 0.066 at 2 of the
+                // 8 decode steps, the 30 other positions within 1e-4); an error in a layout would move every position.
+                int V = logits.Length / (Prompt.Length + DecodeSteps), flipped = 0;
                 float worst = 0;
-                for (int i = 0; i < reference.Length; i++) worst = Math.Max(worst, Math.Abs(reference[i] - logits[i]));
-                Assert.True(worst <= (mode == ActivationMode.Float ? 1e-4f : 0.05f), $"mapped {map}: max |Δlogit| {worst}");
+                for (int p = 0; p < Prompt.Length + DecodeSteps; p++)
+                {
+                    float position = 0;
+                    for (int i = p * V; i < (p + 1) * V; i++) position = Math.Max(position, Math.Abs(reference[i] - logits[i]));
+                    worst = Math.Max(worst, position);
+                    if (position > 1e-4f) flipped++;
+                }
+                if (mode == ActivationMode.Float) Assert.True(worst <= 1e-4f, $"mapped {map}: max |Δlogit| {worst}");
+                else Assert.True(worst <= 0.15f && flipped <= DecodeSteps / 2, $"mapped {map}: max |Δlogit| {worst}, {flipped} positions off by more than 1e-4");
             }
         }
         finally
@@ -170,17 +180,19 @@ public unsafe class KernelWeightLayoutsTests
     }
 
     /// <summary>A 24-token prompt in one batch (prefill tiles, MoE experts with few tokens each), then 8 decode steps.</summary>
+    private static readonly int[] Prompt = Enumerable.Range(0, 24).Select(i => 40 + 7 * i % 80).ToArray();
+    private const int DecodeSteps = 8;
+
     private static float[] Logits(GgufFile file, KernelThreadPool pool, Func<GgufFile, ICausalLanguageModel> load, out GgmlType attentionType)
     {
         using var model = load(file);
         attentionType = file.GetTensor("blk.0.attn_q.weight").Type;
         int V = model.VocabSize;
-        int[] prompt = Enumerable.Range(0, 24).Select(i => 40 + 7 * i % 80).ToArray();
-        var logits = new float[(prompt.Length + 8) * V];
-        using var state = model.CreateState(contextLength: 64, maxBatchTokens: prompt.Length);
-        model.Forward(state, prompt, logits.AsSpan(0, prompt.Length * V), allPositions: true);
-        for (int t = 0; t < 8; t++)
-            model.Forward(state, [50 + t], logits.AsSpan((prompt.Length + t) * V, V));
+        var logits = new float[(Prompt.Length + DecodeSteps) * V];
+        using var state = model.CreateState(contextLength: 64, maxBatchTokens: Prompt.Length);
+        model.Forward(state, Prompt, logits.AsSpan(0, Prompt.Length * V), allPositions: true);
+        for (int t = 0; t < DecodeSteps; t++)
+            model.Forward(state, [50 + t], logits.AsSpan((Prompt.Length + t) * V, V));
         return logits;
     }
 

@@ -41,11 +41,10 @@ public sealed class ForwardBuffers
             ExpertSlots = new int[d.Experts * maxTokens];
             ExpertInput = new float[maxTokens * d.Hidden];
             ExpertOutput = new float[maxTokens * d.Hidden];
-            DecodeExpertOutputs = new float[d.ExpertsUsed * d.Hidden];
         }
         else
         {
-            RouterLogits = RouterProbs = RouterBiased = ExpertWeights = ExpertInput = ExpertOutput = DecodeExpertOutputs = [];
+            RouterLogits = RouterProbs = RouterBiased = ExpertWeights = ExpertInput = ExpertOutput = [];
             SelectedExperts = ExpertTokenCounts = ExpertTokens = ExpertSlots = [];
         }
     }
@@ -76,6 +75,5 @@ public sealed class ForwardBuffers
     public readonly int[] ExpertSlots;       // [E, T] which of the token's k choices
     public readonly float[] ExpertInput;     // [T, D] gathered inputs of one expert
     public readonly float[] ExpertOutput;    // [T, D] one expert's outputs
-    public readonly float[] DecodeExpertOutputs; // [k, D] each selected expert's output for a one-token step
     public readonly DecodeActivations DecodeFeedForwardInput = new(); // a one-token step's FFN input, rounded to int8 once for all its experts
 }

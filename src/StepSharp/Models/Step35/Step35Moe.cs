@@ -100,22 +100,15 @@ public sealed class Step35Moe
         // Decode: f is rounded to int8 once for the k experts' and the shared expert's gate and up matrices.
         DecodeActivations? decodeInput = tokens == 1 ? b.DecodeFeedForwardInput : null;
         decodeInput?.Prepare(f, Experts.Gate.Type, Experts.Up.Type, Shared.Gate.Type, Shared.Up.Type);
-        if (decodeInput is not null && pool.ThreadCount > 1)
+        Span<float> shared = b.SharedOut.AsSpan(0, tokens * D);
+        if (decodeInput is not null)
         {
-            // The k experts run side by side, one per work item, instead of k × 3 small parallel matmuls
-            // (each a fork/join of its own; at 8 experts that is most of the step's synchronisation).
-            (t_decodeJob ??= new ExpertDecodeJob()).Run(pool, this, decodeInput, selected, b.DecodeExpertOutputs);
+            // One token: the k experts and the shared one in two parallel phases (gate and up rows, then down rows)
+            // instead of one fork/join per matrix.
+            ReadOnlySpan<float> outputs = (t_decodeJob ??= new MoeDecodeJob()).Run(pool, decodeInput, Experts, selected, Shared);
             for (int j = 0; j < k; j++)
-                TensorPrimitives.MultiplyAdd(b.DecodeExpertOutputs.AsSpan(j * D, D), weights[j], routed, routed);
-        }
-        else if (decodeInput is not null)
-        {
-            for (int j = 0; j < k; j++)
-            {
-                Span<float> xout = b.ExpertOutput.AsSpan(0, D);
-                Experts.Forward(pool, decodeInput, xout, b.FeedForwardGate, b.FeedForwardUp, selected[j]);
-                TensorPrimitives.MultiplyAdd(xout, weights[j], routed, routed);
-            }
+                TensorPrimitives.MultiplyAdd(outputs.Slice(j * D, D), weights[j], routed, routed);
+            outputs.Slice(k * D, D).CopyTo(shared);
         }
         else for (int e = 0; e < E; e++)
         {
@@ -135,62 +128,13 @@ public sealed class Step35Moe
         }
         sink?.Record($"ffn_moe_out-{l}", routed, D, tokens);
 
-        // 6–7. FFN(f) = routed + SharedExpert(f) (ungated)
-        Span<float> shared = b.SharedOut.AsSpan(0, tokens * D);
-        if (decodeInput is not null) Shared.Forward(pool, decodeInput, shared, b.FeedForwardGate, b.FeedForwardUp);
-        else Shared.Forward(pool, f, shared, tokens, b.FeedForwardGate, b.FeedForwardUp);
+        // 6–7. FFN(f) = routed + SharedExpert(f) (ungated; a one-token step computed it with the experts above)
+        if (decodeInput is null) Shared.Forward(pool, f, shared, tokens, b.FeedForwardGate, b.FeedForwardUp);
         sink?.Record($"ffn_shared_out-{l}", shared, D, tokens);
         TensorPrimitives.Add(routed, shared, routed);
     }
 
-    [ThreadStatic] private static ExpertDecodeJob? t_decodeJob;
-
-    /// <summary>Runs each selected expert's whole SwiGLU FFN on one token as one work item, with per-thread scratch.</summary>
-    private sealed unsafe class ExpertDecodeJob : IParallelJob
-    {
-        private static readonly KernelThreadPool Inline = new(1);
-        [ThreadStatic] private static float[]? t_gate, t_up;
-        private Step35Moe? _moe;
-        private DecodeActivations? _input;
-        private float* _outputs;
-        private int* _experts;
-        private int _activationSetting; // the caller's activation mode, which is thread-local, for the workers
-
-        public void Run(KernelThreadPool pool, Step35Moe moe, DecodeActivations input, ReadOnlySpan<int> experts, Span<float> outputs)
-        {
-            fixed (float* y = outputs)
-            fixed (int* e = experts)
-            {
-                _moe = moe;
-                _input = input;
-                _outputs = y;
-                _experts = e;
-                _activationSetting = ActivationQuantization.CaptureThreadSetting();
-                pool.Run(this, experts.Length);
-                _moe = null;
-                _input = null;
-                _outputs = null;
-                _experts = null;
-            }
-        }
-
-        public void Execute(int index)
-        {
-            var experts = _moe!.Experts;
-            int D = experts.HiddenSize, ff = experts.FeedForwardSize;
-            float[] gate = t_gate is { } g && g.Length >= ff ? g : (t_gate = new float[ff]);
-            float[] up = t_up is { } u && u.Length >= ff ? u : (t_up = new float[ff]);
-            int previous = ActivationQuantization.ApplyThreadSetting(_activationSetting);
-            try
-            {
-                experts.Forward(Inline, _input!, new Span<float>(_outputs + (long)index * D, D), gate, up, _experts[index]);
-            }
-            finally
-            {
-                ActivationQuantization.ApplyThreadSetting(previous);
-            }
-        }
-    }
+    [ThreadStatic] private static MoeDecodeJob? t_decodeJob;
 
     /// <summary>Indices of the k largest scores, highest first; ties keep the lower index (spec: any stable order).</summary>
     internal static void SelectTopK(ReadOnlySpan<float> scores, Span<int> result)
