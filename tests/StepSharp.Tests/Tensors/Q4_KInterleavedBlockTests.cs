@@ -121,4 +121,36 @@ public unsafe class Q6_KInterleavedBlockTests
             }
         Assert.All(seen, Assert.True);
     }
+
+    [Fact]
+    public void StoresSixVectorsWholeAndTwoInTheirSpareBitsWithTheScalesReordered()
+    {
+        // A Q6_K block whose value i is the 6-bit number (i·37 + 5) mod 64 and whose scale s is 10s − 70, written the
+        // way ggml's dequantize_row_q6_K reads it; the layout must hold them where its documentation says.
+        static int U(int i) => (i * 37 + 5) % 64;
+        var block = new byte[210];
+        for (int i = 0; i < 256; i++)
+        {
+            int h = i / 128, c = i % 128 / 32, l = i % 32;
+            block[64 * h + 32 * (c % 2) + l] |= (byte)((U(i) & 15) << (4 * (c / 2)));
+            block[128 + 32 * h + l] |= (byte)((U(i) >> 4) << (2 * c));
+        }
+        for (int sc = 0; sc < 16; sc++) block[192 + sc] = (byte)(sbyte)(10 * sc - 70);
+        block[208] = 0x00; block[209] = 0x3c;   // d = 1
+        fixed (byte* p = block) Q6_KInterleavedBlock.FromQ6_K(p, 1);
+        for (int k = 0; k < 8; k++)
+            for (int lane = 0; lane < 32; lane++)
+            {
+                int expected = U(Q6_KInterleavedBlock.ValueAt(k, lane));
+                if (k < 6) Assert.Equal(expected, block[32 * k + lane] & 63);
+                else
+                {
+                    int fromSpare = 0;
+                    for (int f = 0; f < 3; f++) fromSpare |= (block[32 * (3 * (k - 6) + f) + lane] >> 6) << (2 * f);
+                    Assert.Equal(expected, fromSpare);
+                }
+            }
+        for (int s = 0; s < 16; s++) Assert.Equal(10 * Q6_KInterleavedBlock.ScaleOrder[s] - 70, (sbyte)block[192 + s]);
+        Assert.Equal(0x3c00, block[208] | block[209] << 8);
+    }
 }

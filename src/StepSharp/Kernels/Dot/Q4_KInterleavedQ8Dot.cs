@@ -25,27 +25,10 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     /// the values 8v..8v+8 of sub-blocks 4h, 4h+1, 4h+2, 4h+3, which the low (h = 0) or high (h = 1) nibbles of
     /// weight vector v multiply. Block scales and the 16-value sums are unchanged.
     /// </summary>
-    public static void PermuteActivations(sbyte* q, sbyte* dst, int n)
-    {
-        for (int b = 0; b < n; b += BlockValues)
-        {
-            long* s = (long*)(q + b), t = (long*)(dst + b);
-            for (int v = 0; v < 4; v++)
-                for (int h = 0; h < 2; h++)
-                    for (int g = 0; g < 4; g++)
-                        t[(2 * v + h) * 4 + g] = s[4 * (4 * h + g) + v];
-        }
-    }
+    public static void PermuteActivations(sbyte* q, sbyte* dst, int n) => Q4_KInterleavedBlock.PermuteValues((byte*)q, (byte*)dst, n);
 
     /// <summary>The inverse of <see cref="PermuteActivations"/> for one super-block (256 values), for the scalar references.</summary>
-    public static void UnpermuteBlock(sbyte* permuted, sbyte* dst)
-    {
-        long* s = (long*)permuted, t = (long*)dst;
-        for (int v = 0; v < 4; v++)
-            for (int h = 0; h < 2; h++)
-                for (int g = 0; g < 4; g++)
-                    t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
-    }
+    public static void UnpermuteBlock(sbyte* permuted, sbyte* dst) => Q4_KInterleavedBlock.UnpermuteValues((byte*)permuted, (byte*)dst);
 
     /// <summary>One row (its first block at <paramref name="row"/>, the next ones four blocks apart, <paramref name="rowInGroup"/> its place in its group): the scalar reference on every tier. The decode kernels take rows four at a time; this serves tests and ranges that do not start on a group.</summary>
     public static float Dot(Isa isa, byte* row, int rowInGroup, sbyte* q, float* dq, short* bsums, int n) => Scalar(row, rowInGroup, q, dq, bsums, n);

@@ -12,7 +12,8 @@ namespace StepSharp.Kernels.Dot;
 /// I = Σ_g sc_g·Σ_{i∈g} u_i·q_i − 32·Σ_g sc_g·bsums_g, with fewer operations. In the permuted order the 16-value
 /// groups of vectors k and k + 2 (k ∈ {0, 1, 4, 5}) sit in the same lanes, so their vpmaddubsw products are added
 /// as int16 (|sum| ≤ 2·2·63·127 = 32004) and scaled by one vpmaddwd: 4 per row and super-block instead of 8, with
-/// 4 scale vectors instead of 8. Bit fields are cut with GFNI where the machine has it (<see cref="IBitFields"/>).
+/// 4 scale vectors instead of 8. Six of the eight value vectors are stored whole (one AND each); bit fields are
+/// moved with GFNI where the machine has it (<see cref="IBitFields"/>).
 /// </summary>
 internal static unsafe class Q6_KInterleavedQ8Dot
 {
@@ -44,6 +45,7 @@ internal static unsafe class Q6_KInterleavedQ8Dot
     [SkipLocalsInit]
     internal static void Avx2Groups<TBits>(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
     {
+        Vector256<byte> six = Vector256.Create((byte)63);
         for (int g = 0; g < groups; g++, first += groupBytes, y += 4)
         {
             Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -52,93 +54,79 @@ internal static unsafe class Q6_KInterleavedQ8Dot
                 byte* p0 = first + b * 4 * BlockBytes, p1 = p0 + BlockBytes, p2 = p1 + BlockBytes, p3 = p2 + BlockBytes;
                 Widen.PrefetchLines14(p0);
                 sbyte* qb = q + b * BlockValues;
-                Vector256<short> bs = Vector256.Load(bsums + 16 * b);
+                // The 16-value sums in the scales' stored order (64-bit words 0, 2, 1, 3), once for the four rows.
+                Vector256<short> bs = Avx2Ops.Permute4x64(Vector256.Load(bsums + 16 * b).AsUInt64(), 0b11_01_10_00).AsInt16();
                 Vector256<float> rowScales = Q6_KQ8Dot.RowScales4(p0, p1, p2, p3, dq[b]);
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p0, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p1, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(1)), acc1);
-                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p2, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc2);
-                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p3, qb, bs)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(3)), acc3);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p0, qb, bs, six)), Avx2Ops.PermuteVar8x32(rowScales, Vector256<int>.Zero), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p1, qb, bs, six)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(1)), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p2, qb, bs, six)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(2)), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Block<TBits>(p3, qb, bs, six)), Avx2Ops.PermuteVar8x32(rowScales, Vector256.Create(3)), acc3);
             }
             Widen.Sums4(acc0, acc1, acc2, acc3).Store(y);
         }
     }
 
-    /// <summary>I of one super-block (the −32 offset applied) as 8 int32 lanes.</summary>
+    /// <summary>I of one super-block (the −32 offset applied) as 8 int32 lanes; <paramref name="bs"/> the 16-value sums in <see cref="Q6_KInterleavedBlock.ScaleOrder"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Block<TBits>(byte* p, sbyte* qb, Vector256<short> bs) where TBits : struct, IBitFields
+    private static Vector256<int> Block<TBits>(byte* p, sbyte* qb, Vector256<short> bs, Vector256<byte> six) where TBits : struct, IBitFields
     {
-        Vector256<byte> low4 = Vector256.Create((byte)15);
-        Vector256<byte> l0 = Vector256.Load(p), l1 = Vector256.Load(p + 32), l2 = Vector256.Load(p + 64), l3 = Vector256.Load(p + 96);
-        Vector256<byte> h0 = Vector256.Load(p + 128), h1 = Vector256.Load(p + 160);
-        // Vector k = 2v + h: low bits in nibble h of l_v, high bits at 2(k mod 4) of h_(k/4).
-        Vector256<short> m0 = Avx2Ops.MultiplyAddAdjacent((l0 & low4) | TBits.TwoBits(h0, 0), Vector256.Load(qb));
-        Vector256<short> m1 = Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(l0) | TBits.TwoBits(h0, 1), Vector256.Load(qb + 32));
-        Vector256<short> m2 = Avx2Ops.MultiplyAddAdjacent((l1 & low4) | TBits.TwoBits(h0, 2), Vector256.Load(qb + 64));
-        Vector256<short> m3 = Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(l1) | TBits.TwoBits(h0, 3), Vector256.Load(qb + 96));
-        Vector256<short> m4 = Avx2Ops.MultiplyAddAdjacent((l2 & low4) | TBits.TwoBits(h1, 0), Vector256.Load(qb + 128));
-        Vector256<short> m5 = Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(l2) | TBits.TwoBits(h1, 1), Vector256.Load(qb + 160));
-        Vector256<short> m6 = Avx2Ops.MultiplyAddAdjacent((l3 & low4) | TBits.TwoBits(h1, 2), Vector256.Load(qb + 192));
-        Vector256<short> m7 = Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(l3) | TBits.TwoBits(h1, 3), Vector256.Load(qb + 224));
-        // Lane group g of vectors 2v + h holds 16-value group 2(4h + g) + v/2: vectors k and k + 2 share scales.
-        Vector256<byte> sc = Avx2Ops.BroadcastVector128ToVector256(p + 192);   // one load; Vector256.Create(Vector128.Load) took four ops
-        Vector256<int> isum = Avx2Ops.MultiplyAddAdjacent(m0 + m2, Scales(sc, 0, 0)) + Avx2Ops.MultiplyAddAdjacent(m1 + m3, Scales(sc, 1, 0))
-                            + (Avx2Ops.MultiplyAddAdjacent(m4 + m6, Scales(sc, 0, 1)) + Avx2Ops.MultiplyAddAdjacent(m5 + m7, Scales(sc, 1, 1)));
-        Vector256<short> sc16 = Avx2Ops.ConvertToVector256Int16(Vector128.Load((sbyte*)(p + 192)));
-        return isum - (Avx2Ops.MultiplyAddAdjacent(bs, sc16) << 5);
+        Vector256<byte> f0 = Vector256.Load(p), f1 = Vector256.Load(p + 32), f2 = Vector256.Load(p + 64);
+        Vector256<byte> f3 = Vector256.Load(p + 96), f4 = Vector256.Load(p + 128), f5 = Vector256.Load(p + 160);
+        // Vectors 0–5 are whole in bits 0–5; 6 and 7 are put together from bits 6–7 of three of them each.
+        Vector256<byte> v6 = TBits.TopBits(f0, 0) | TBits.TopBits(f1, 1) | TBits.TopBits(f2, 2);
+        Vector256<byte> v7 = TBits.TopBits(f3, 0) | TBits.TopBits(f4, 1) | TBits.TopBits(f5, 2);
+        Vector256<short> m0 = Avx2Ops.MultiplyAddAdjacent(f0 & six, Vector256.Load(qb));
+        Vector256<short> m1 = Avx2Ops.MultiplyAddAdjacent(f1 & six, Vector256.Load(qb + 32));
+        Vector256<short> m2 = Avx2Ops.MultiplyAddAdjacent(f2 & six, Vector256.Load(qb + 64));
+        Vector256<short> m3 = Avx2Ops.MultiplyAddAdjacent(f3 & six, Vector256.Load(qb + 96));
+        Vector256<short> m4 = Avx2Ops.MultiplyAddAdjacent(f4 & six, Vector256.Load(qb + 128));
+        Vector256<short> m5 = Avx2Ops.MultiplyAddAdjacent(f5 & six, Vector256.Load(qb + 160));
+        Vector256<short> m6 = Avx2Ops.MultiplyAddAdjacent(v6, Vector256.Load(qb + 192));
+        Vector256<short> m7 = Avx2Ops.MultiplyAddAdjacent(v7, Vector256.Load(qb + 224));
+        // Lane group g of vectors 2v + h holds 16-value group 2(4h + g) + v/2: vectors k and k + 2 share scales. The
+        // stored order puts each 128-bit half's scales in that half, so a scale vector is one in-lane word shuffle.
+        Vector256<byte> sc16 = Avx2Ops.ConvertToVector256Int16((sbyte*)(p + 192)).AsByte();
+        Vector256<int> isum = Avx2Ops.MultiplyAddAdjacent(m0 + m2, Avx2Ops.Shuffle(sc16, Words(0, 2)).AsInt16())
+                            + Avx2Ops.MultiplyAddAdjacent(m1 + m3, Avx2Ops.Shuffle(sc16, Words(4, 6)).AsInt16())
+                            + (Avx2Ops.MultiplyAddAdjacent(m4 + m6, Avx2Ops.Shuffle(sc16, Words(1, 3)).AsInt16())
+                             + Avx2Ops.MultiplyAddAdjacent(m5 + m7, Avx2Ops.Shuffle(sc16, Words(5, 7)).AsInt16()));
+        return isum - (Avx2Ops.MultiplyAddAdjacent(bs, sc16.AsInt16()) << 5);
     }
 
     /// <summary>
-    /// The int16 scale of each lane for vectors 2v + h with v/2 = <paramref name="half"/>: lane l takes scale
-    /// 8h + 2(l/4) + half, sign-extended (vpshufb puts the byte in the lane's high half, an arithmetic shift brings it down).
+    /// vpshufb control: int16 lanes 0–3 of each 128-bit half take that half's word <paramref name="a"/>, lanes 4–7 word
+    /// <paramref name="b"/>. With the scales in <see cref="Q6_KInterleavedBlock.ScaleOrder"/>, (0, 2) gives lane l
+    /// scale 2(l/4), (4, 6) scale 8 + 2(l/4), (1, 3) and (5, 7) the odd ones after them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Scales(Vector256<byte> sc, int h, int half)
+    private static Vector256<byte> Words(int a, int b)
     {
-        int s0 = 8 * h + half;
-        Vector256<short> control = Vector256.Create(
-            (short)(s0 << 8 | 0x80), (short)(s0 << 8 | 0x80), (short)(s0 << 8 | 0x80), (short)(s0 << 8 | 0x80),
-            (short)((s0 + 2) << 8 | 0x80), (short)((s0 + 2) << 8 | 0x80), (short)((s0 + 2) << 8 | 0x80), (short)((s0 + 2) << 8 | 0x80),
-            (short)((s0 + 4) << 8 | 0x80), (short)((s0 + 4) << 8 | 0x80), (short)((s0 + 4) << 8 | 0x80), (short)((s0 + 4) << 8 | 0x80),
-            (short)((s0 + 6) << 8 | 0x80), (short)((s0 + 6) << 8 | 0x80), (short)((s0 + 6) << 8 | 0x80), (short)((s0 + 6) << 8 | 0x80));
-        return Vector256.ShiftRightArithmetic(Avx2Ops.Shuffle(sc, control.AsByte()).AsInt16(), 8);
+        short wa = (short)((2 * a + 1) << 8 | 2 * a), wb = (short)((2 * b + 1) << 8 | 2 * b);
+        return Vector256.Create(wa, wa, wa, wa, wb, wb, wb, wb, wa, wa, wa, wa, wb, wb, wb, wb).AsByte();
     }
 
     /// <summary>How the kernel cuts bit fields out of bytes.</summary>
     internal interface IBitFields
     {
-        /// <summary>Each byte's high nibble, as a value 0–15.</summary>
-        static abstract Vector256<byte> HighNibbles(Vector256<byte> w);
-
-        /// <summary>Each byte's bits 2f and 2f + 1, moved to bits 4 and 5 (the high two of a 6-bit value), other bits zero.</summary>
-        static abstract Vector256<byte> TwoBits(Vector256<byte> w, int f);
+        /// <summary>Each byte's bits 6 and 7, moved to bits 2f and 2f + 1, other bits zero.</summary>
+        static abstract Vector256<byte> TopBits(Vector256<byte> w, int f);
     }
 
     /// <summary>One gf2p8affineqb a field: each byte times the bit matrix that moves the field (see <see cref="Q4_KInterleavedQ8Dot"/>'s High).</summary>
     internal readonly struct AffineBits : IBitFields
     {
+        // Output bit 2f = input bit 6 (matrix byte 7 − 2f), output bit 2f + 1 = input bit 7 (byte 6 − 2f).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> HighNibbles(Vector256<byte> w) =>
-            Gfni.V256.GaloisFieldAffineTransform(w, Vector256.Create(0x1020408000000000UL).AsByte(), 0);
-
-        // Output bit 4 = input bit 2f (matrix byte 3), output bit 5 = input bit 2f + 1 (byte 2).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> TwoBits(Vector256<byte> w, int f) =>
-            Gfni.V256.GaloisFieldAffineTransform(w, Vector256.Create((1UL << (2 * f)) << 24 | (1UL << (2 * f + 1)) << 16).AsByte(), 0);
+        public static Vector256<byte> TopBits(Vector256<byte> w, int f) =>
+            Gfni.V256.GaloisFieldAffineTransform(w, Vector256.Create(0x40UL << (8 * (7 - 2 * f)) | 0x80UL << (8 * (6 - 2 * f))).AsByte(), 0);
     }
 
     /// <summary>16-bit shifts and masks (AVX2 without GFNI).</summary>
     internal readonly struct ShiftedBits : IBitFields
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> HighNibbles(Vector256<byte> w) => Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & Vector256.Create((byte)15);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> TwoBits(Vector256<byte> w, int f)
-        {
-            Vector256<ushort> u = w.AsUInt16();
-            Vector256<ushort> moved = f switch { 0 => u << 4, 1 => u << 2, 2 => u, _ => u >> 2 };
-            return moved.AsByte() & Vector256.Create((byte)0x30);
-        }
+        public static Vector256<byte> TopBits(Vector256<byte> w, int f) =>
+            Vector256.ShiftRightLogical(w.AsUInt16(), 6 - 2 * f).AsByte() & Vector256.Create((byte)(3 << (2 * f)));
     }
 
     /// <summary>

@@ -20,6 +20,32 @@ internal static unsafe class Q4_KInterleavedBlock
     public const int Bytes = 144;
     private const ulong Low = 0x0F0F0F0F0F0F0F0FUL;
 
+    /// <summary>
+    /// Rearranges n values (a multiple of 256; int8 activations or 6-bit weights) into this layout's lane order: per
+    /// super-block, 32-byte vector 2v + h holds values 8v..8v+8 of sub-blocks 4h, 4h+1, 4h+2, 4h+3.
+    /// </summary>
+    public static void PermuteValues(byte* natural, byte* permuted, long n)
+    {
+        for (long b = 0; b < n; b += 256)
+        {
+            ulong* s = (ulong*)(natural + b), t = (ulong*)(permuted + b);
+            for (int v = 0; v < 4; v++)
+                for (int h = 0; h < 2; h++)
+                    for (int g = 0; g < 4; g++)
+                        t[(2 * v + h) * 4 + g] = s[4 * (4 * h + g) + v];
+        }
+    }
+
+    /// <summary>The inverse of <see cref="PermuteValues"/> for one super-block (256 values).</summary>
+    public static void UnpermuteValues(byte* permuted, byte* natural)
+    {
+        ulong* s = (ulong*)permuted, t = (ulong*)natural;
+        for (int v = 0; v < 4; v++)
+            for (int h = 0; h < 2; h++)
+                for (int g = 0; g < 4; g++)
+                    t[4 * (4 * h + g) + v] = s[(2 * v + h) * 4 + g];
+    }
+
     /// <summary>Rewrites <paramref name="blocks"/> consecutive Q4_K blocks at <paramref name="p"/> into this layout, in place.</summary>
     public static void FromQ4_K(byte* p, long blocks)
     {

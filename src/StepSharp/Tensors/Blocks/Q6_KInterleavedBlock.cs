@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace StepSharp.Tensors.Blocks;
 
 /// <summary>
@@ -5,73 +7,95 @@ namespace StepSharp.Tensors.Blocks;
 /// (<c>Kernels/Dot/Q6_KInterleavedQ8Dot</c>) into the lane order of <see cref="Q4_KInterleavedBlock"/>, so both
 /// read the same permuted activations; made at load from Q6_K, the same 210 bytes, never written to a file.
 /// In that order, lane 8g + i of vector k = 2v + h (v, g &lt; 4, h &lt; 2, i &lt; 8) is value 32(4h + g) + 8v + i.
-/// Bytes 0–127: the low 4 bits, vector k's in the low (h = 0) or high (h = 1) nibbles of bytes 32v..32v+32;
-/// bytes 128–191: the high 2 bits, vector k's at bits 2(k mod 4) of bytes 128 + 32(k/4)..+32; bytes 192–209 (16 int8
-/// scales, fp16 d) are Q6_K's.
+/// Bytes 32m..32m+32 (m &lt; 6): lane L's byte holds vector m's value at lane L whole in bits 0–5, and in bits 6–7
+/// bits 2(m mod 3), 2(m mod 3) + 1 of vector 6's (m &lt; 3) or vector 7's (m ≥ 3) value at lane L. Bytes 192–207: the
+/// 16 int8 scales in the order of <see cref="ScaleOrder"/>; bytes 208–209: fp16 d, as in Q6_K.
 /// </summary>
+/// <remarks>
+/// Six of the eight value vectors cost the kernel one AND each and the other two three bit-field moves and two ORs,
+/// where Q6_K's split into 4 low and 2 high bits costs every vector a field, a move and an OR (58 → 46 vector
+/// operations a row and super-block). The scale order puts the scales each 128-bit half of the kernel's four scale
+/// vectors needs into that half of one sign-extending load, so each vector is one in-lane vpshufb.
+/// </remarks>
 internal static unsafe class Q6_KInterleavedBlock
 {
     public const int Values = 256;
     public const int Bytes = 210;
 
+    /// <summary>Scale s of Q6_K (16-value group s) is stored at byte 192 + <c>Array.IndexOf(ScaleOrder, s)</c>: groups 0–3 and 8–11, then 4–7 and 12–15.</summary>
+    public static ReadOnlySpan<byte> ScaleOrder => [0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15];
+
     /// <summary>The super-block value at lane <paramref name="lane"/> of permuted vector <paramref name="k"/>.</summary>
     public static int ValueAt(int k, int lane) => 32 * (4 * (k & 1) + lane / 8) + 8 * (k >> 1) + lane % 8;
 
     /// <summary>Rewrites <paramref name="blocks"/> consecutive Q6_K blocks at <paramref name="p"/> into this layout, in place.</summary>
-    /// <remarks>
-    /// In 8-byte words (lanes i = 0..7 stay together): Q6_K's low-bit word w of half h (ql bytes 64h + 8w..) holds
-    /// values 128h + 8w + i (low nibbles) and 128h + 64 + 8w + i (high), its high-bit word u of half h (qh bytes
-    /// 32h + 8u..) values 128h + 32g + 8u + i at bits 2g. Value 128h + 32g + 8v + i is lane 8g + i of vector k = 2v + h,
-    /// so this layout's low-bit word (v, g) takes the nibbles g / 2 of Q6_K words 4(g mod 2) + v of both halves, and its
-    /// high-bit word (m, g) field f (k = 4m + f) the bits 2g of Q6_K word 2m + f / 2 of half f mod 2.
-    /// </remarks>
     public static void FromQ6_K(byte* p, long blocks)
     {
-        ulong* q = stackalloc ulong[24];
+        byte* natural = stackalloc byte[Values];
+        byte* permuted = stackalloc byte[Values];
         for (long b = 0; b < blocks; b++, p += Bytes)
         {
-            ulong* w = (ulong*)p;
-            for (int i = 0; i < 24; i++) q[i] = w[i];
-            ulong* ql = q, qh = q + 16, nh = w + 16;
-            for (int v = 0; v < 4; v++)
-                for (int g = 0; g < 4; g++)
-                {
-                    ulong a = ql[4 * (g & 1) + v], c = ql[8 + 4 * (g & 1) + v];
-                    w[4 * v + g] = g < 2 ? (a & Low) | (c & Low) << 4 : (a >> 4 & Low) | (c & ~Low);
-                }
-            for (int m = 0; m < 2; m++)
-                for (int g = 0; g < 4; g++)
-                {
-                    ulong word = 0;
-                    for (int f = 0; f < 4; f++) word |= (qh[4 * (f & 1) + 2 * m + (f >> 1)] >> (2 * g) & Two) << (2 * f);
-                    nh[4 * m + g] = word;
-                }
+            Q6_KValues(p, natural);
+            Q4_KInterleavedBlock.PermuteValues(natural, permuted, Values);
+            Vector256<byte> v6 = Vector256.Load(permuted + 192), v7 = Vector256.Load(permuted + 224);
+            for (int m = 0; m < 6; m++)
+            {
+                // Bits 2(m mod 3), 2(m mod 3) + 1 of vector 6 or 7 into bits 6–7 of vector m's bytes.
+                Vector256<byte> spare = (m < 3 ? v6 : v7) >>> (2 * (m % 3));
+                (Vector256.Load(permuted + 32 * m) | spare << 6).Store(p + 32 * m);
+            }
+            uint* scales = (uint*)(p + 192);
+            (scales[1], scales[2]) = (scales[2], scales[1]);   // groups 0–3, 8–11, 4–7, 12–15 (ScaleOrder)
         }
     }
 
-    /// <summary>One block of this layout back to Q6_K, into <paramref name="dst"/> (210 bytes, not overlapping): the inverse word operations of <see cref="FromQ6_K"/>.</summary>
+    /// <summary>One block of this layout back to Q6_K, into <paramref name="dst"/> (210 bytes, not overlapping).</summary>
     public static void ToQ6_K(byte* src, byte* dst)
     {
-        ulong* n = (ulong*)src, nh = n + 16, ql = (ulong*)dst, qh = ql + 16;
-        for (int c = 0; c < 2; c++)
-            for (int v = 0; v < 4; v++)
-            {
-                ulong a = n[4 * v + c], e = n[4 * v + c + 2];
-                ql[4 * c + v] = (a & Low) | (e & Low) << 4;
-                ql[8 + 4 * c + v] = (a >> 4 & Low) | (e & ~Low);
-            }
+        byte* natural = stackalloc byte[Values];
+        byte* permuted = stackalloc byte[Values];
+        Vector256<byte> six = Vector256.Create((byte)63), two = Vector256.Create((byte)3);
+        Vector256<byte> v6 = Vector256<byte>.Zero, v7 = Vector256<byte>.Zero;
+        for (int m = 0; m < 6; m++)
+        {
+            Vector256<byte> f = Vector256.Load(src + 32 * m);
+            (f & six).Store(permuted + 32 * m);
+            Vector256<byte> field = (f >>> 6) << (2 * (m % 3));
+            if (m < 3) v6 |= field; else v7 |= field;
+        }
+        v6.Store(permuted + 192);
+        v7.Store(permuted + 224);
+        Q4_KInterleavedBlock.UnpermuteValues(permuted, natural);
+        // ggml's Q6_K (dequantize_row_q6_K): in half h, quarter c of 32 values has its low 4 bits in nibble c / 2 of
+        // ql[64h + 32(c mod 2) + l] and its high 2 bits at bits 2c of qh[32h + l].
         for (int h = 0; h < 2; h++)
-            for (int v = 0; v < 4; v++)
-            {
-                int f = 2 * (v & 1) + h;
-                ulong word = 0;
-                for (int g = 0; g < 4; g++) word |= (nh[4 * (v >> 1) + g] >> (2 * f) & Two) << (2 * g);
-                qh[4 * h + v] = word;
-            }
-        new ReadOnlySpan<byte>(src + 192, 18).CopyTo(new Span<byte>(dst + 192, 18));
+        {
+            Vector256<byte> c0 = Vector256.Load(natural + 128 * h), c1 = Vector256.Load(natural + 128 * h + 32);
+            Vector256<byte> c2 = Vector256.Load(natural + 128 * h + 64), c3 = Vector256.Load(natural + 128 * h + 96);
+            Vector256<byte> low = Vector256.Create((byte)15);
+            ((c0 & low) | (c2 & low) << 4).Store(dst + 64 * h);
+            ((c1 & low) | (c3 & low) << 4).Store(dst + 64 * h + 32);
+            ((c0 >>> 4 & two) | (c1 >>> 4 & two) << 2 | (c2 >>> 4 & two) << 4 | (c3 >>> 4 & two) << 6).Store(dst + 128 + 32 * h);
+        }
+        uint* from = (uint*)(src + 192), to = (uint*)(dst + 192);
+        (to[0], to[1], to[2], to[3]) = (from[0], from[2], from[1], from[3]);
+        dst[208] = src[208];
+        dst[209] = src[209];
     }
 
-    private const ulong Low = 0x0F0F0F0F0F0F0F0FUL, Two = 0x0303030303030303UL;
+    /// <summary>The 256 6-bit values (0–63) of a Q6_K block in their order (see <see cref="ToQ6_K"/> for where they sit).</summary>
+    private static void Q6_KValues(byte* block, byte* values)
+    {
+        Vector256<byte> low = Vector256.Create((byte)15), two = Vector256.Create((byte)3);
+        for (int h = 0; h < 2; h++)
+        {
+            Vector256<byte> a = Vector256.Load(block + 64 * h), b = Vector256.Load(block + 64 * h + 32), hi = Vector256.Load(block + 128 + 32 * h);
+            ((a & low) | (hi & two) << 4).Store(values + 128 * h);
+            ((b & low) | (hi >>> 2 & two) << 4).Store(values + 128 * h + 32);
+            ((a >>> 4) | (hi >>> 4 & two) << 4).Store(values + 128 * h + 64);
+            ((b >>> 4) | (hi >>> 6) << 4).Store(values + 128 * h + 96);
+        }
+    }
 
     /// <summary>Values exactly as <see cref="Q6_KBlock.Dequantize"/> gives them for the Q6_K block this was made from.</summary>
     public static void Dequantize(ReadOnlySpan<byte> block, Span<float> y)
