@@ -51,7 +51,9 @@ internal static class BenchCommand
                 foreach (int d in ds)
                 {
                     foreach (int p in ps.Where(p => p > 0)) rows.Add(ModelBenchmark.Run(file, t, p, 0, parse.GetValue(reps), kv, d));
-                    foreach (int n in ns.Where(n => n > 0)) rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv, d));
+                    // Generation is also paired with a short probe before each repetition (see PairedShares).
+                    foreach (int n in ns.Where(n => n > 0))
+                        rows.Add(ModelBenchmark.Run(file, t, 0, n, parse.GetValue(reps), kv, d, () => BandwidthProbe.MeasureReadGBs(t, PairedProbe)));
                 }
                 probes[t] = (before, BandwidthProbe.MeasureReadGBs(t, TimeSpan.FromSeconds(1)));
             }
@@ -74,6 +76,25 @@ internal static class BenchCommand
 
     private static double Mean((double Before, double After) probe) => (probe.Before + probe.After) / 2;
 
+    /// <summary>How long the probe taken before each generation repetition reads.</summary>
+    private static readonly TimeSpan PairedProbe = TimeSpan.FromSeconds(0.25);
+
+    /// <summary>
+    /// Each generation repetition's tokens/s as a share of the bound from the probe taken just before it, sorted:
+    /// the bandwidth a shared machine leaves drifts within seconds (a 2-thread probe read 35 and 59 GB/s around one
+    /// F32 test), which the bound from the probes around all the tests cannot follow.
+    /// </summary>
+    private static double[] PairedShares(BenchmarkRow row, long active)
+    {
+        if (row.ProbeSamples is not { } probes) return [];
+        var shares = new double[probes.Length];
+        for (int i = 0; i < probes.Length; i++) shares[i] = row.Samples[i] / (probes[i] * 1e9 / active);
+        Array.Sort(shares);
+        return shares;
+    }
+
+    private static double Median(double[] sorted) => sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+
     private static void WriteMarkdown(List<BenchmarkRow> rows, long active, Dictionary<int, (double Before, double After)> probes, bool mmap)
     {
         Console.WriteLine("| model | size | params | threads | test | t/s |");
@@ -88,6 +109,8 @@ internal static class BenchCommand
             var tg = rows.FirstOrDefault(r => r.Threads == t && r.NGen > 0 && r.Depth == 0);
             string share = tg is null ? "" : $"; tg reaches {100 * tg.AvgTokensPerSecond / bound:F0} % of it";
             Console.WriteLine($"{t} thread(s): memory read {Mean(probe):F1} GB/s (probed {probe.Before:F1} before, {probe.After:F1} after the tests) → decode bound {bound:F1} tokens/s{share}");
+            if (tg is not null && PairedShares(tg, active) is { Length: > 0 } paired)
+                Console.WriteLine($"  each tg run against a probe just before it ({string.Join(", ", tg.ProbeSamples!.Select(g => g.ToString("F1", CultureInfo.InvariantCulture)))} GB/s): median {100 * Median(paired):F0} % of its bound ({100 * paired[0]:F0}–{100 * paired[^1]:F0} %)");
         }
     }
 
@@ -118,6 +141,14 @@ internal static class BenchCommand
             json.WriteNumber("probe_read_gbs_before", probes[r.Threads].Before);
             json.WriteNumber("probe_read_gbs_after", probes[r.Threads].After);
             json.WriteNumber("bandwidth_bound_ts", gbs * 1e9 / active);
+            if (r.ProbeSamples is { } paired)
+            {
+                // Each repetition's own bound: the probe taken just before it.
+                json.WriteStartArray("samples_probe_read_gbs");
+                foreach (double g in paired) json.WriteNumberValue(g);
+                json.WriteEndArray();
+                json.WriteNumber("paired_bound_share_median", Median(PairedShares(r, active)));
+            }
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -9,6 +9,9 @@ namespace StepSharp.Inference;
 /// <summary>One row of a benchmark: a prompt-processing (pp) or text-generation (tg) test at a thread count.</summary>
 public sealed record BenchmarkRow(string ModelType, long ModelSize, long ModelParameters, int Threads, int NPrompt, int NGen, double[] Samples, int Depth = 0)
 {
+    /// <summary>A measurement taken just before each repetition (the memory-read probe's GB/s), when the run was given one.</summary>
+    public double[]? ProbeSamples { get; init; }
+
     /// <summary>llama-bench's test name: pp512, tg128, and "tg128 @ d4096" after a context of 4096 tokens.</summary>
     public string Test => (NPrompt > 0 ? $"pp{NPrompt}" : $"tg{NGen}") + (Depth > 0 ? $" @ d{Depth}" : "");
     public double AvgTokensPerSecond => Samples.Average();
@@ -36,7 +39,12 @@ public static class ModelBenchmark
     /// <summary>Chunk size of the untimed depth prefill (and the batch capacity a depth run needs).</summary>
     private const int DepthChunk = 512;
 
-    public static BenchmarkRow Run(GgufFile file, int threads, int nPrompt, int nGen, int repetitions, KvCacheType cacheType = KvCacheType.F16, int depth = 0)
+    /// <summary>
+    /// Runs one test. <paramref name="probeBefore"/>, when given, is measured just before each timed repetition
+    /// (<see cref="BenchmarkRow.ProbeSamples"/>): on a shared machine the memory bandwidth left to us drifts within
+    /// seconds, so a bound taken next to each repetition compares like with like.
+    /// </summary>
+    public static BenchmarkRow Run(GgufFile file, int threads, int nPrompt, int nGen, int repetitions, KvCacheType cacheType = KvCacheType.F16, int depth = 0, Func<double>? probeBefore = null)
     {
         if (repetitions < 1) throw new ArgumentOutOfRangeException(nameof(repetitions), repetitions, "repetitions must be at least 1");
         if ((nPrompt > 0) == (nGen > 0)) throw new ArgumentException("a benchmark row is either prompt processing (p > 0) or generation (n > 0)");
@@ -52,6 +60,7 @@ public static class ModelBenchmark
         var logits = new float[model.VocabSize];
 
         var samples = new double[repetitions];
+        double[]? probes = probeBefore is null ? null : new double[repetitions];
         for (int r = -1; r < repetitions; r++) // r = −1: warm-up (JIT, page cache)
         {
             // Back to the depth context: rewinding keeps it when the sliding-window rings allow, else refill it.
@@ -62,6 +71,7 @@ public static class ModelBenchmark
                     model.Forward(state, ids.AsSpan(at, Math.Min(DepthChunk, depth - at)), logits);
             }
             var timed = ids.AsSpan(depth, tokens);
+            if (r >= 0 && probes is not null) probes[r] = probeBefore!();
             long start = Stopwatch.GetTimestamp();
             if (nPrompt > 0) model.Forward(state, timed, logits);
             else for (int i = 0; i < nGen; i++) model.Forward(state, timed.Slice(i, 1), logits);
@@ -71,7 +81,7 @@ public static class ModelBenchmark
         long parameters = 0;
         foreach (var t in file.Tensors) { long n = 1; foreach (long d in t.Shape) n *= d; parameters += n; }
         string type = $"{file.Metadata.GetString("general.architecture")} {file.Metadata.GetString("general.name") ?? ""}".Trim();
-        return new BenchmarkRow(type, file.FileLength, parameters, threads, nPrompt, nGen, samples, depth);
+        return new BenchmarkRow(type, file.FileLength, parameters, threads, nPrompt, nGen, samples, depth) { ProbeSamples = probes };
     }
 
     /// <summary>

@@ -54,6 +54,15 @@ public class ModelToolCommandTests
             Assert.Equal(0, r.GetProperty("n_depth").GetInt32());
             Assert.False(r.GetProperty("use_mmap").GetBoolean()); // a preset model is built in memory
         }
+        // Generation repetitions are each paired with a probe taken just before them; prompt processing is not.
+        Assert.False(rows[0].TryGetProperty("samples_probe_read_gbs", out _));
+        double[] samples = rows[1].GetProperty("samples_ts").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] probes = rows[1].GetProperty("samples_probe_read_gbs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(2, probes.Length);
+        Assert.All(probes, g => Assert.True(g > 0));
+        long active = rows[1].GetProperty("active_bytes_per_token").GetInt64();
+        double[] shares = samples.Select((ts, i) => ts / (probes[i] * 1e9 / active)).ToArray();
+        Assert.Equal(shares.Average(), rows[1].GetProperty("paired_bound_share_median").GetDouble(), 9);   // two: their mean
     }
 
     [Fact]
