@@ -135,16 +135,8 @@ public static unsafe class MatMul
     public static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3) =>
         ComputeSameInput(pool, x, n, 4, w0, y0, w1, y1, w2, y2, w3, y3);
 
-    /// <summary>
-    /// <see cref="ComputeSameInput(KernelThreadPool, ReadOnlySpan{float}, int, in TensorView, Span{float}, in TensorView, Span{float})"/>
-    /// for one decode vector whose int8 copy is already made (<see cref="DecodeActivations"/>).
-    /// </summary>
-    public static void ComputeSameInput(KernelThreadPool pool, DecodeActivations x, in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1) =>
-        ComputeSameInput(pool, x.Values, 1, 2, w0, y0, w1, y1, default, default, default, default, x);
-
     private static void ComputeSameInput(KernelThreadPool pool, ReadOnlySpan<float> x, int n, int count,
-        in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3,
-        DecodeActivations? quantized = null)
+        in TensorView w0, Span<float> y0, in TensorView w1, Span<float> y1, in TensorView w2, Span<float> y2, in TensorView w3, Span<float> y3)
     {
         Isa isa = KernelIsa.Current;
         bool shared = n > 0 && !UsesTiles(isa, n) && ActivationQuantization.AppliesTo(tiled: false)
@@ -152,10 +144,10 @@ public static unsafe class MatMul
             && (count < 3 || SharesDecodeActivations(w0, w2)) && (count < 4 || SharesDecodeActivations(w0, w3));
         if (!shared)
         {
-            Compute(pool, w0, 0, (int)w0.RowCount, x, n, y0, isa, quantized);
-            Compute(pool, w1, 0, (int)w1.RowCount, x, n, y1, isa, quantized);
-            if (count > 2) Compute(pool, w2, 0, (int)w2.RowCount, x, n, y2, isa, quantized);
-            if (count > 3) Compute(pool, w3, 0, (int)w3.RowCount, x, n, y3, isa, quantized);
+            Compute(pool, w0, 0, (int)w0.RowCount, x, n, y0, isa, null);
+            Compute(pool, w1, 0, (int)w1.RowCount, x, n, y1, isa, null);
+            if (count > 2) Compute(pool, w2, 0, (int)w2.RowCount, x, n, y2, isa, null);
+            if (count > 3) Compute(pool, w3, 0, (int)w3.RowCount, x, n, y3, isa, null);
             return;
         }
         long inputs = w0.Ne0;
@@ -178,7 +170,7 @@ public static unsafe class MatMul
             chunks = job.AddSegment(w1, p1, y1.Length, n, pool.ThreadCount, chunks);
             if (count > 2) chunks = job.AddSegment(w2, p2, y2.Length, n, pool.ThreadCount, chunks);
             if (count > 3) chunks = job.AddSegment(w3, p3, y3.Length, n, pool.ThreadCount, chunks);
-            job.SetInt8Activations(n, quantized);
+            job.SetInt8Activations(n, null);
             pool.Run(job, chunks);
             job.ClearInt8Activations();
             job.SegmentCount = 0;

@@ -6,7 +6,10 @@ using StepSharp.Tensors;
 
 namespace StepSharp.Tests.Models;
 
-/// <summary>The one-token MoE job: its split into row ranges and phases gives each FFN's own result, bit for bit, at any thread count.</summary>
+/// <summary>
+/// The one-token MoE job: its split into row ranges and phases gives, bit for bit and at any thread count, each FFN's
+/// own result on the float input (which quantizes it the same way the prepared copy was made).
+/// </summary>
 public class MoeDecodeJobTests
 {
     private static readonly Lazy<byte[]> Image = new(() => Step35RandomModel.Build(Step35ModelShape.Tiny, 17, GgmlType.Q8_0).ToArray());
@@ -46,12 +49,12 @@ public class MoeDecodeJobTests
             var expected = new float[D];
             for (int j = 0; j < experts.Length; j++)
             {
-                moe.Experts.Forward(single, input, expected, gate, up, experts[j]);
+                moe.Experts.Forward(single, f, expected, 1, gate, up, experts[j]);
                 Assert.Equal(expected, outputs.AsSpan(j * D, D).ToArray());
             }
             if (withShared)
             {
-                moe.Shared.Forward(single, input, expected, gate, up);
+                moe.Shared.Forward(single, f, expected, 1, gate, up);
                 Assert.Equal(expected, outputs.AsSpan(experts.Length * D, D).ToArray());
             }
         }

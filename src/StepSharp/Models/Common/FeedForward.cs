@@ -45,24 +45,6 @@ public sealed class FeedForward
         ActivateAndProject(pool, g, u, output, tokens, expert);
     }
 
-    /// <summary>The one-token form of <see cref="Forward(KernelThreadPool, ReadOnlySpan{float}, Span{float}, int, Span{float}, Span{float}, int)"/>, reading an input already rounded to int8 (shared by all of a layer's experts).</summary>
-    public void Forward(KernelThreadPool pool, DecodeActivations input, Span<float> output, Span<float> gateScratch, Span<float> upScratch, int expert = 0)
-    {
-        int ff = FeedForwardSize;
-        Span<float> g = gateScratch[..ff];
-        Span<float> u = upScratch[..ff];
-        if (IsWhole)
-        {
-            MatMul.ComputeSameInput(pool, input, Gate, g, Up, u);
-        }
-        else
-        {
-            MatMul.Compute(pool, Gate, (long)expert * ff, ff, input, g);
-            MatMul.Compute(pool, Up, (long)expert * ff, ff, input, u);
-        }
-        ActivateAndProject(pool, g, u, output, 1, expert);
-    }
-
     /// <summary>True when the gate and up tensors hold just this FFN (not a stack of experts).</summary>
     private bool IsWhole => Gate.RowCount == FeedForwardSize && Up.RowCount == FeedForwardSize;
 
