@@ -23,7 +23,7 @@ internal sealed class MoeDecodeJob : IParallelJob
 
     private FeedForward? _routed, _shared;
     private int[] _experts = [], _unfinished = [];
-    private int _k, _ffns, _parts;
+    private int _k, _parts, _stride; // _stride: floats between two FFNs' gate (and up) rows, the largest ff
     private bool _down;
     private DecodeActivations? _input;
     private float[] _gate = [], _up = [], _outputs = [];
@@ -52,7 +52,7 @@ internal sealed class MoeDecodeJob : IParallelJob
         _routed = routed;
         _shared = shared;
         _k = k;
-        _ffns = ffns;
+        _stride = ff;
         _input = input;
         _parts = Parts(ffns, pool.ThreadCount);
         _activationSetting = ActivationQuantization.CaptureThreadSetting();
@@ -77,7 +77,7 @@ internal sealed class MoeDecodeJob : IParallelJob
     {
         int j = index / _parts, part = index % _parts;
         FeedForward ffn = Ffn(j, out int expert);
-        int ff = ffn.FeedForwardSize, D = ffn.HiddenSize, stride = Math.Max(_routed!.FeedForwardSize, _shared?.FeedForwardSize ?? 0);
+        int ff = ffn.FeedForwardSize, D = ffn.HiddenSize, stride = _stride;
         int previous = ActivationQuantization.ApplyThreadSetting(_activationSetting);
         try
         {
@@ -117,7 +117,7 @@ internal sealed class MoeDecodeJob : IParallelJob
     /// Row ranges per FFN: at least <see cref="ItemsPerThread"/> items a thread, and a multiple of the threads, so that
     /// equal items end together (9 whole FFNs on 2 threads left one thread a whole FFN alone at the end of each phase).
     /// </summary>
-    internal static int Parts(int ffns, int threads)
+    private static int Parts(int ffns, int threads)
     {
         if (threads == 1) return 1;
         int parts = Math.Max(1, (ItemsPerThread * threads + ffns - 1) / ffns);
