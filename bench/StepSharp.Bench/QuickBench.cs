@@ -39,6 +39,16 @@ public static unsafe class QuickBench
             Chunks(Enum.Parse<GgmlType>(args[2]), args.Length > 3 ? int.Parse(args[3]) : 1024, args.Length > 4 ? int.Parse(args[4]) : 256);
             return;
         }
+        if (args.Length >= 2 && args[1] == "attention")
+        {
+            Attention(args.Length > 2 ? int.Parse(args[2]) : 4096, args.Length > 3 ? int.Parse(args[3]) : 1, args.Length > 4 ? Enum.Parse<StepSharp.Models.Common.KvCacheType>(args[4]) : StepSharp.Models.Common.KvCacheType.F16);
+            return;
+        }
+        if (args.Length >= 2 && args[1] == "tile")
+        {
+            AttentionTile();
+            return;
+        }
         if (args.Length >= 2 && args[1] == "forkjoin")
         {
             ForkJoin();
@@ -136,6 +146,101 @@ public static unsafe class QuickBench
     /// items of ~2 µs work each, then a serial gap on the caller (0, 5 or 20 µs, as norms and routing leave) before the
     /// next run. Prints µs per run beyond the work; compare builds by running each in turn.
     /// </summary>
+    /// <summary>
+    /// `quick attention [DEPTH [THREADS [TYPE]]]`: one decode row of a full-attention layer of the mini shape (16 query heads,
+    /// 2 KV heads, head_dim 128, F16 cache unless TYPE says) at DEPTH positions, hot (the same cache again and again, in L2/L3) and
+    /// cold (16 caches in turn, 64+ MB, with a 64 MB stream between calls as decode's weights would be): whether
+    /// attention at depth is bound by its arithmetic or by reading the cache. Microseconds a call, medians.
+    /// </summary>
+    private static void Attention(int depth, int threads, StepSharp.Models.Common.KvCacheType type)
+    {
+        const int heads = 16, kvHeads = 2, dh = 128, caches = 16;
+        var dims = new StepSharp.Models.Common.ForwardDimensions(Hidden: 1024, MaxQueryWidth: heads * dh, MaxKvWidth: kvHeads * dh, MaxHeads: heads, MaxFeedForward: 1024);
+        using var pool = new KernelThreadPool(threads);
+        var rng = new Random(1);
+        float[] row = new float[kvHeads * dh];
+        var sequences = new StepSharp.Models.Common.SequenceState[caches];
+        for (int c = 0; c < caches; c++)
+        {
+            var cache = new StepSharp.Models.Common.LayerKvCache(kvHeads, dh, depth + 1, 0, 1, type);
+            for (int p = 0; p <= depth; p++)
+            {
+                for (int i = 0; i < row.Length; i++) row[i] = (float)(rng.NextDouble() * 2 - 1);
+                cache.Write(p, row, row);
+            }
+            sequences[c] = new StepSharp.Models.Common.SequenceState(c, [cache], new StepSharp.Models.Common.ForwardBuffers(dims, 1), depth + 1);
+        }
+        float[] query = new float[heads * dh], output = new float[heads * dh];
+        for (int i = 0; i < query.Length; i++) query[i] = (float)(rng.NextDouble() * 2 - 1);
+        var attention = new StepSharp.Models.Common.CausalAttention();
+        var step = new StepSharp.Models.Common.StepRows(1);
+        using var flush = new LargePageBuffer(64L << 20);
+        new Span<byte>(flush.Data, 64 << 20).Fill(1);
+        double Call(int c)
+        {
+            step.Clear();
+            step.AddAt(sequences[c], 0, depth);
+            long t0 = Stopwatch.GetTimestamp();
+            attention.Compute(pool, step, 0, query, output, heads, kvHeads);
+            return Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+        long kvBytes = 2L * (depth + 1) * kvHeads * StepSharp.Models.Common.LayerKvCache.HeadBytes(type, dh);
+        if (Environment.GetEnvironmentVariable("STEPSHARP_ATTENTION_HOT_ONLY") is { } calls)
+        {
+            // For `perf stat`: nothing but hot calls, so instructions and cycles per call can be read off.
+            for (int i = 0; i < int.Parse(calls); i++) Call(0);
+            return;
+        }
+        for (int round = 0; round < 3; round++)
+        {
+            var hot = new List<double>(); var cold = new List<double>();
+            for (int i = 0; i < 40; i++) hot.Add(Call(0));
+            for (int i = 0; i < 40; i++)
+            {
+                long sink = 0;
+                for (long at = 0; at < (64L << 20); at += 64) sink += flush.Data[at];
+                GC.KeepAlive(sink);
+                cold.Add(Call(1 + i % (caches - 1)));
+            }
+            hot.Sort(); cold.Sort();
+            Console.WriteLine($"attention {type} d{depth} {threads}T: hot {hot[20]:F0} us ({kvBytes / hot[20] / 1e3:F1} GB/s of K/V), cold {cold[20]:F0} us ({kvBytes / cold[20] / 1e3:F1} GB/s)");
+        }
+    }
+
+    /// <summary>`quick tile`: the parts of one decode attention tile (16 positions, head_dim 128, 8 query heads) in L1, ns each.</summary>
+    private static void AttentionTile()
+    {
+        const int dh = 128, positions = 16, heads = 8, reps = 200_000;
+        ushort* halves = (ushort*)NativeMemory.AlignedAlloc(positions * dh * 2, 64);
+        float* tile = (float*)NativeMemory.AlignedAlloc(positions * dh * 4, 64);
+        float* q = (float*)NativeMemory.AlignedAlloc(heads * dh * 4, 64);
+        float* o = (float*)NativeMemory.AlignedAlloc(heads * dh * 4, 64);
+        float* scores = (float*)NativeMemory.AlignedAlloc(heads * positions * 4, 64);
+        var rng = new Random(3);
+        for (int i = 0; i < positions * dh; i++) halves[i] = BitConverter.HalfToUInt16Bits((Half)(rng.NextDouble() * 2 - 1));
+        for (int i = 0; i < heads * dh; i++) { q[i] = (float)rng.NextDouble(); o[i] = 0; }
+        for (int i = 0; i < heads * positions; i++) scores[i] = (float)rng.NextDouble() / 16;
+        for (int round = 0; round < 3; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int r = 0; r < reps; r++) HeadVectors.HalfToSingle(halves, tile, positions * dh);
+            double exact = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
+            for (int r = 0; r < reps; r++) HeadVectors.FiniteHalfToSingle(halves, tile, positions * dh);
+            double finite = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
+            for (int r = 0; r < reps; r++)
+                for (int h = 0; h < heads; h++) HeadVectors.Scores(q + h * dh, tile, dh, positions, scores + h * positions, 0.088f);
+            double dots = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
+            for (int r = 0; r < reps; r++)
+                for (int h = 0; h < heads; h++) HeadVectors.AccumulateWeighted(o + h * dh, scores + h * positions, tile, dh, positions);
+            double axpy = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
+            for (int r = 0; r < reps; r++) HeadVectors.Scores(q, heads, tile, dh, positions, scores, positions, 0.088f);
+            double dots2 = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
+            for (int r = 0; r < reps; r++) HeadVectors.AccumulateWeighted(o, heads, scores, positions, tile, dh, positions);
+            double axpy2 = sw.Elapsed.TotalNanoseconds / reps;
+            Console.WriteLine($"tile of {positions}x{dh}, {heads} heads: widen exact {exact:F0} ns, finite {finite:F0} ns; scores a head at a time {dots:F0} ns, all heads {dots2:F0} ns; weighted values a head at a time {axpy:F0} ns, all heads {axpy2:F0} ns");
+        }
+    }
+
     private static void ForkJoin()
     {
         using var pool = new KernelThreadPool(2);

@@ -86,4 +86,54 @@ public unsafe class HeadVectorsTests
             else Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(f[i]));
         }
     }
+
+    /// <summary>The several-head forms (two heads per key or value load) give each head exactly what the one-head loops give.</summary>
+    [Theory]
+    [InlineData(8, 1)]
+    [InlineData(16, 2)]
+    [InlineData(24, 3)]
+    [InlineData(128, 8)]
+    [InlineData(130, 5)]
+    [InlineData(40, 12)]
+    public void SeveralHeadsAreEachHeadBitForBit(int n, int heads)
+    {
+        const int maxCount = 9, stride = 11;   // scores (weights) of a head stride apart, as in a block's score rows
+        float[] q = RandomWeights.Vector(heads * n, seed: 800 + n), k = RandomWeights.Vector(maxCount * n, seed: 900 + n);
+        float[] weights = RandomWeights.Vector(heads * stride, seed: 1000 + n);
+        for (int count = 1; count <= maxCount; count++)
+        {
+            var scores = new float[heads * stride];
+            var single = new float[maxCount];
+            float[] o = RandomWeights.Vector(heads * n, seed: 1100 + count), expected = (float[])o.Clone();
+            fixed (float* pq = q) fixed (float* pk = k) fixed (float* ps = scores) fixed (float* p1 = single)
+            fixed (float* pw = weights) fixed (float* po = o) fixed (float* pe = expected)
+            {
+                HeadVectors.Scores(pq, heads, pk, n, count, ps, stride, 0.125f);
+                HeadVectors.AccumulateWeighted(po, heads, pw, stride, pk, n, count);
+                for (int h = 0; h < heads; h++)
+                {
+                    HeadVectors.Scores(pq + h * n, pk, n, count, p1, 0.125f);
+                    for (int j = 0; j < count; j++)
+                        Assert.True(BitConverter.SingleToInt32Bits(p1[j]) == BitConverter.SingleToInt32Bits(scores[h * stride + j]), $"head {h} key {j} of {count}: {scores[h * stride + j]} vs {p1[j]}");
+                    HeadVectors.AccumulateWeighted(pe + h * n, pw + h * stride, pk, n, count);
+                }
+            }
+            for (int i = 0; i < heads * n; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(o[i]), $"output {i} (head {i / n}), {count} rows: {o[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void FiniteHalfToSingleIsExactForEveryFinitePattern()
+    {
+        var bits = new List<ushort>();
+        for (int i = 0; i < 65536; i++)
+            if ((i & 0x7c00) != 0x7c00) bits.Add((ushort)i);
+        for (int i = 0; i < 8 + 3; i++) bits.Add((ushort)(0x3c00 + i));   // tails for the 8-wide and the scalar loops
+        ushort[] b = bits.ToArray();
+        var f = new float[b.Length];
+        fixed (ushort* pb = b) fixed (float* pf = f) HeadVectors.FiniteHalfToSingle(pb, pf, b.Length);
+        for (int i = 0; i < b.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits((float)BitConverter.UInt16BitsToHalf(b[i])) == BitConverter.SingleToInt32Bits(f[i]), $"0x{b[i]:X4}: {f[i]}");
+    }
 }

@@ -52,4 +52,62 @@ public class CausalAttentionTests
         Assert.Equal(single, blocked);
         Assert.Contains(blocked, v => v != 0);
     }
+
+    /// <summary>
+    /// Against softmax(q·k/√dh)·v in double over the cache's exactly decoded rows; and a value that became fp16 inf
+    /// in the cache comes out as inf (the cheaper finite widening is only used while the cache holds no inf).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void F16AttentionMatchesTheDecodedCacheAndKeepsInfinities(bool storeInfinity)
+    {
+        const int heads = 4, kvHeads = 2, dh = 32, positions = 37, context = 64;
+        float[] query = RandomWeights.Vector(heads * dh, seed: 11);
+        var dims = new ForwardDimensions(Hidden: 64, MaxQueryWidth: heads * dh, MaxKvWidth: kvHeads * dh, MaxHeads: heads, MaxFeedForward: 64);
+        using var pool = new KernelThreadPool(2);
+        var cache = new LayerKvCache(kvHeads, dh, context, 0, 1, KvCacheType.F16);
+        for (int p = 0; p < positions; p++)
+        {
+            float[] key = RandomWeights.Vector(kvHeads * dh, seed: 100 + p), value = RandomWeights.Vector(kvHeads * dh, seed: 200 + p);
+            if (storeInfinity && p == 3) value[5] = 1e5f;   // KV head 0, element 5: beyond fp16's 65504
+            cache.Write(p, key, value);
+        }
+        Assert.Equal(!storeInfinity, cache.HoldsOnlyFinite);
+        var sequence = new SequenceState(this, [cache], new ForwardBuffers(dims, 1), context);
+        var step = new StepRows(1);
+        step.AddAt(sequence, 0, positions - 1);
+        var output = new float[heads * dh];
+        new CausalAttention().Compute(pool, step, 0, query, output, heads, kvHeads);
+
+        var scratch = new float[dh];
+        for (int h = 0; h < heads; h++)
+        {
+            int kv = h / (heads / kvHeads);
+            var scores = new double[positions];
+            double max = double.NegativeInfinity, sum = 0;
+            for (int p = 0; p < positions; p++)
+            {
+                ReadOnlySpan<float> key = cache.Key(p, kv, scratch);
+                double dot = 0;
+                for (int i = 0; i < dh; i++) dot += (double)query[h * dh + i] * key[i];
+                scores[p] = dot / Math.Sqrt(dh);
+                max = Math.Max(max, scores[p]);
+            }
+            for (int p = 0; p < positions; p++) sum += scores[p] = Math.Exp(scores[p] - max);
+            var expected = new double[dh];
+            for (int p = 0; p < positions; p++)
+            {
+                ReadOnlySpan<float> value = cache.Value(p, kv, scratch);
+                for (int i = 0; i < dh; i++) expected[i] += scores[p] / sum * value[i];
+            }
+            for (int i = 0; i < dh; i++)
+            {
+                float got = output[h * dh + i];
+                if (double.IsInfinity(expected[i])) Assert.True(float.IsPositiveInfinity(got), $"head {h} [{i}]: {got}, expected inf");
+                else Assert.True(Math.Abs(got - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"head {h} [{i}]: {got} vs {expected[i]}");
+            }
+        }
+        Assert.Equal(storeInfinity, output.Any(float.IsPositiveInfinity));
+    }
 }

@@ -43,4 +43,38 @@ public class LayerKvCacheTests
         Assert.True(cache.CanRewindTo(20, 23));  // going back 3 positions keeps the window
         Assert.False(cache.CanRewindTo(10, 23));
     }
+
+    [Fact]
+    public void F16CacheKnowsWhenItStoredAnInfinity()
+    {
+        var cache = new LayerKvCache(2, 32, contextLength: 8, window: 0, maxBatchTokens: 1, KvCacheType.F16);
+        var row = new float[64];
+        Array.Fill(row, 65504f);   // the largest finite fp16
+        cache.Write(0, row, row);
+        Assert.True(cache.HoldsOnlyFinite);
+        row[40] = 70000f;           // rounds to fp16 inf (head 1 of the value)
+        cache.Write(1, new float[64], row);
+        Assert.False(cache.HoldsOnlyFinite);
+        Assert.Equal(float.PositiveInfinity, cache.Value(1, 1, new float[32])[8]);
+        cache.Write(2, new float[64], new float[64]);
+        Assert.False(cache.HoldsOnlyFinite);   // stays: the inf is still stored
+    }
+
+    [Fact]
+    public void EachHeadsPositionsAreStoredBackToBackUntilTheRingWraps()
+    {
+        var cache = new LayerKvCache(2, 32, contextLength: 1000, window: 8, maxBatchTokens: 1, KvCacheType.F32);
+        Assert.Equal(8, cache.Capacity);
+        for (int p = 0; p < 12; p++)
+        {
+            var key = new float[64];
+            for (int h = 0; h < 2; h++) key[h * 32] = 100 * h + p;   // first value of each head's key: its head and position
+            cache.Write(p, key, key);
+        }
+        Assert.Equal(8, cache.ContiguousFrom(8));   // position 8 in slot 0: slots 0..7 follow each other
+        Assert.Equal(2, cache.ContiguousFrom(6));   // slots 6, 7, then the ring goes back to slot 0
+        ReadOnlySpan<float> run = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(cache.KeyBytes(9, 1, 3));
+        Assert.Equal(new float[] { 109, 110, 111 }, new[] { run[0], run[32], run[64] });
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.KeyBytes(6, 0, 3).Length);   // 6, 7 then the ring wraps
+    }
 }

@@ -83,6 +83,21 @@ internal static unsafe class Widen
         return (bits | (u & Vector256.Create(0x8000u)) << 16).AsSingle();
     }
 
+    /// <summary>
+    /// 16 finite fp16 values (no inf/NaN) → 16 floats, exactly, in 4 operations instead of <see cref="Halves512"/>'s
+    /// ~11: sign-extended and shifted, the sign lands in bit 31 and exponent and mantissa in a float's (the exponent
+    /// 112 too small, subnormals as float subnormals), and the product with 2^112 is the value. An fp16 inf or NaN
+    /// would come out as a finite number: callers make sure there is none.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FiniteHalves512(Vector256<short> h) =>
+        ((Avx512F.ConvertToVector512Int32(h) << 13) & Vector512.Create(unchecked((int)0x8fffffff))).AsSingle() * Vector512.Create(TwoPow112);
+
+    /// <summary><see cref="FiniteHalves512"/> for 8 values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FiniteHalves256(Vector128<short> h) =>
+        ((Avx2.ConvertToVector256Int32(h) << 13) & Vector256.Create(unchecked((int)0x8fffffff))).AsSingle() * Vector256.Create(TwoPow112);
+
     /// <summary>2^56: <see cref="FiniteHalvesOver2Pow56"/> gives fp16 values times 2^-56; a factor that carries 2^56 undoes it exactly.</summary>
     public const float TwoPow56 = 72057594037927936f;
 

@@ -128,7 +128,13 @@ internal sealed unsafe class CausalAttention : IParallelJob
         for (int jt = firstOfBlock; jt <= lastOfBlock; jt += TilePositions)
         {
             int jn = Math.Min(TilePositions, lastOfBlock - jt + 1);
-            for (int j = 0; j < jn; j++) DecodeHead(cache, values ? cache.ValueBytes(jt + j, kvHead) : cache.KeyBytes(jt + j, kvHead), tile + j * dh);
+            // The tile's keys (values) are stored back to back unless a sliding layer's ring wraps inside it.
+            for (int j = 0; j < jn;)
+            {
+                int run = Math.Min(jn - j, cache.ContiguousFrom(jt + j));
+                DecodeHeads(cache, values ? cache.ValueBytes(jt + j, kvHead, run) : cache.KeyBytes(jt + j, kvHead, run), tile + j * dh);
+                j += run;
+            }
             float* rowScores = scores;
             for (int t = t0; t < t1; t++)
             {
@@ -138,34 +144,35 @@ internal sealed unsafe class CausalAttention : IParallelJob
                 {
                     long head = ((long)t * _heads + firstHead) * dh;
                     float* seen = tile + (lo - jt) * dh;
-                    for (int g = 0; g < group; g++)
-                    {
-                        float* s = rowScores + g * count + lo - first;
-                        if (values) HeadVectors.AccumulateWeighted(_output + head + g * dh, s, seen, dh, hi - lo + 1);
-                        else HeadVectors.Scores(_query + head + g * dh, seen, dh, hi - lo + 1, s, scale);
-                    }
+                    // The row's heads of this KV head: queries (outputs) dh apart, their scores count apart.
+                    float* s = rowScores + lo - first;
+                    if (values) HeadVectors.AccumulateWeighted(_output + head, group, s, count, seen, dh, hi - lo + 1);
+                    else HeadVectors.Scores(_query + head, group, seen, dh, hi - lo + 1, s, count, scale);
                 }
                 rowScores += group * count;
             }
         }
     }
 
-    /// <summary>One cached head as f32 into <paramref name="destination"/> (head_dim values).</summary>
-    private static void DecodeHead(LayerKvCache cache, ReadOnlySpan<byte> stored, float* destination)
+    /// <summary>Cached heads at consecutive positions, back to back, as f32 into <paramref name="destination"/> (head_dim values each).</summary>
+    private static void DecodeHeads(LayerKvCache cache, ReadOnlySpan<byte> stored, float* destination)
     {
-        int dh = cache.HeadDim;
         fixed (byte* p = stored)
         {
             switch (cache.Type)
             {
+                case KvCacheType.F16 when cache.HoldsOnlyFinite:
+                    HeadVectors.FiniteHalfToSingle((ushort*)p, destination, stored.Length / 2);
+                    break;
                 case KvCacheType.F16:
-                    HeadVectors.HalfToSingle((ushort*)p, destination, dh);
+                    HeadVectors.HalfToSingle((ushort*)p, destination, stored.Length / 2);
                     break;
                 case KvCacheType.F32:
-                    Buffer.MemoryCopy(p, destination, (long)dh * sizeof(float), (long)dh * sizeof(float));
+                    Buffer.MemoryCopy(p, destination, stored.Length, stored.Length);
                     break;
                 default:
-                    Tensors.Dequantize.Row(Tensors.GgmlType.Q8_0, stored, new Span<float>(destination, dh));
+                    int values = stored.Length / LayerKvCache.HeadBytes(KvCacheType.Q8_0, cache.HeadDim) * cache.HeadDim;
+                    Tensors.Dequantize.Row(Tensors.GgmlType.Q8_0, stored, new Span<float>(destination, values));
                     break;
             }
         }

@@ -15,7 +15,9 @@ public enum KvCacheType
 }
 
 /// <summary>
-/// K and V of one attention layer, stored after QK-norm and RoPE (spec §2.6), as [slot, kvHead, headDim].
+/// K and V of one attention layer, stored after QK-norm and RoPE (spec §2.6), as [kvHead, slot, headDim]: each KV
+/// head's keys (and values) are one contiguous run in position order, which decode's attention reads as one stream
+/// per head (see <see cref="CausalAttention"/>).
 /// A full-attention layer has one slot per position of the context. A sliding-window layer keeps a ring of
 /// <c>window + maxBatch − 1</c> slots: enough for the first query of a step to still see its whole window
 /// after the step's own keys were written, and for rolling back a rejected speculative step.
@@ -60,6 +62,21 @@ public sealed class LayerKvCache
     public int Capacity { get; }
     public long Bytes => (long)_keys.Length + _values.Length;
 
+    /// <summary>
+    /// Whether every value an F16 cache stored so far is finite (values beyond ±65504 become fp16 inf): then its
+    /// readers may widen them the cheaper finite way (<see cref="Kernels.HeadVectors.FiniteHalfToSingle"/>). Once an
+    /// inf or NaN was stored it stays false for the cache's life, even after the position is rewound.
+    /// </summary>
+    public bool HoldsOnlyFinite { get; private set; } = true;
+
+    /// <summary>No fp16 inf or NaN (all five exponent bits set) among <paramref name="bits"/>.</summary>
+    private static bool AllFinite(ReadOnlySpan<ushort> bits)
+    {
+        foreach (ushort b in bits)
+            if ((b & 0x7c00) == 0x7c00) return false;
+        return true;
+    }
+
     public int Slot(int position) => Window > 0 ? position % Capacity : position;
 
     /// <summary>First position a query at <paramref name="position"/> attends to (spec §2.2 step 5: p − W &lt; j ≤ p).</summary>
@@ -78,32 +95,57 @@ public sealed class LayerKvCache
     public ReadOnlySpan<float> Value(int position, int kvHead, Span<float> scratch) => Decode(_values, position, kvHead, scratch);
 
     /// <summary>The stored bytes of one head's key at one position, in <see cref="Type"/>'s layout (for kernels that read it in place).</summary>
-    public ReadOnlySpan<byte> KeyBytes(int position, int kvHead) => _keys.AsSpan((Slot(position) * KvHeads + kvHead) * _headBytes, _headBytes);
+    public ReadOnlySpan<byte> KeyBytes(int position, int kvHead) => KeyBytes(position, kvHead, 1);
 
     /// <summary>The stored bytes of one head's value at one position.</summary>
-    public ReadOnlySpan<byte> ValueBytes(int position, int kvHead) => _values.AsSpan((Slot(position) * KvHeads + kvHead) * _headBytes, _headBytes);
+    public ReadOnlySpan<byte> ValueBytes(int position, int kvHead) => ValueBytes(position, kvHead, 1);
+
+    /// <summary>
+    /// The stored keys of one head at <paramref name="count"/> consecutive positions from <paramref name="position"/>,
+    /// back to back (count × <see cref="HeadBytes"/>); the positions must not wrap around a sliding layer's ring
+    /// (see <see cref="ContiguousFrom"/>).
+    /// </summary>
+    public ReadOnlySpan<byte> KeyBytes(int position, int kvHead, int count) => _keys.AsSpan(Offset(position, kvHead, count), count * _headBytes);
+
+    /// <summary>The values of one head at consecutive positions, as <see cref="KeyBytes(int, int, int)"/>.</summary>
+    public ReadOnlySpan<byte> ValueBytes(int position, int kvHead, int count) => _values.AsSpan(Offset(position, kvHead, count), count * _headBytes);
+
+    /// <summary>How many positions from <paramref name="position"/> on are stored back to back (before the ring wraps).</summary>
+    public int ContiguousFrom(int position) => Capacity - Slot(position);
+
+    private int Offset(int position, int kvHead, int count)
+    {
+        int slot = Slot(position);
+        if ((uint)count > (uint)(Capacity - slot)) throw new ArgumentOutOfRangeException(nameof(count), count, $"positions {position}..{position + count - 1} wrap around the cache's ring of {Capacity} slots");
+        return (kvHead * Capacity + slot) * _headBytes;
+    }
 
     private void Encode(ReadOnlySpan<float> row, byte[] store, int position)
     {
-        int offset = Slot(position) * KvHeads * _headBytes;
-        switch (Type)
+        for (int h = 0; h < KvHeads; h++)
         {
-            case KvCacheType.F32:
-                MemoryMarshal.AsBytes(row[..(KvHeads * HeadDim)]).CopyTo(store.AsSpan(offset));
-                break;
-            case KvCacheType.F16:
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row[..(KvHeads * HeadDim)], MemoryMarshal.Cast<byte, Half>(store.AsSpan(offset, KvHeads * _headBytes)));
-                break;
-            default:
-                for (int h = 0; h < KvHeads; h++)
-                    Quantize.Row(GgmlType.Q8_0, row.Slice(h * HeadDim, HeadDim), store.AsSpan(offset + h * _headBytes, _headBytes));
-                break;
+            ReadOnlySpan<float> head = row.Slice(h * HeadDim, HeadDim);
+            Span<byte> stored = store.AsSpan(Offset(position, h, 1), _headBytes);
+            switch (Type)
+            {
+                case KvCacheType.F32:
+                    MemoryMarshal.AsBytes(head).CopyTo(stored);
+                    break;
+                case KvCacheType.F16:
+                    Span<Half> halves = MemoryMarshal.Cast<byte, Half>(stored);
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(head, halves);
+                    if (HoldsOnlyFinite && !AllFinite(MemoryMarshal.Cast<Half, ushort>(halves))) HoldsOnlyFinite = false;
+                    break;
+                default:
+                    Quantize.Row(GgmlType.Q8_0, head, stored);
+                    break;
+            }
         }
     }
 
     private ReadOnlySpan<float> Decode(byte[] store, int position, int kvHead, Span<float> scratch)
     {
-        int offset = (Slot(position) * KvHeads + kvHead) * _headBytes;
+        int offset = Offset(position, kvHead, 1);
         switch (Type)
         {
             case KvCacheType.F32:
