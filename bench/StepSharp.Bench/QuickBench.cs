@@ -191,6 +191,18 @@ public static unsafe class QuickBench
             for (int i = 0; i < int.Parse(calls); i++) Call(0);
             return;
         }
+        if (Environment.GetEnvironmentVariable("STEPSHARP_ATTENTION_COLD_ONLY") is { } coldCalls)
+        {
+            // For `perf record`: cold calls only (each after the flush), to see where the misses land.
+            for (int i = 0; i < int.Parse(coldCalls); i++)
+            {
+                long sink = 0;
+                for (long at = 0; at < (64L << 20); at += 64) sink += flush.Data[at];
+                GC.KeepAlive(sink);
+                Call(1 + i % (caches - 1));
+            }
+            return;
+        }
         for (int round = 0; round < 3; round++)
         {
             var hot = new List<double>(); var cold = new List<double>();
