@@ -72,8 +72,12 @@ public sealed class LayerKvCache
     /// <summary>No fp16 inf or NaN (all five exponent bits set) among <paramref name="bits"/>.</summary>
     private static bool AllFinite(ReadOnlySpan<ushort> bits)
     {
-        foreach (ushort b in bits)
-            if ((b & 0x7c00) == 0x7c00) return false;
+        int i = 0;
+        var exponent = System.Runtime.Intrinsics.Vector256.Create((ushort)0x7c00);
+        for (; i + 16 <= bits.Length; i += 16)
+            if (System.Runtime.Intrinsics.Vector256.EqualsAny(System.Runtime.Intrinsics.Vector256.Create(bits.Slice(i, 16)) & exponent, exponent)) return false;
+        for (; i < bits.Length; i++)
+            if ((bits[i] & 0x7c00) == 0x7c00) return false;
         return true;
     }
 
