@@ -192,8 +192,7 @@ internal sealed unsafe class CausalAttention : IParallelJob
                     Buffer.MemoryCopy(p, destination, stored.Length, stored.Length);
                     break;
                 default:
-                    int values = stored.Length / LayerKvCache.HeadBytes(KvCacheType.Q8_0, cache.HeadDim) * cache.HeadDim;
-                    Tensors.Dequantize.Row(Tensors.GgmlType.Q8_0, stored, new Span<float>(destination, values));
+                    HeadVectors.Q8_0ToSingle(p, destination, stored.Length / LayerKvCache.HeadBytes(KvCacheType.Q8_0, cache.HeadDim) * cache.HeadDim);
                     break;
             }
         }
