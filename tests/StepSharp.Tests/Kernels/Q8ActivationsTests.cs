@@ -238,6 +238,8 @@ public unsafe class Q8ActivationsTests
     [InlineData(GgmlType.Q4_K, 1, true)]
     [InlineData(GgmlType.Q4_K, 4, true)]
     [InlineData(GgmlType.Q4_K, 5, true)]
+    [InlineData(GgmlType.Q4_K, 1, false)]
+    [InlineData(GgmlType.Q4_K, 5, false)]
     [InlineData(GgmlType.Q6_K, 1, false)]
     [InlineData(GgmlType.Q6_K, 4, false)]
     [InlineData(GgmlType.Q6_K, 5, false)]
@@ -247,8 +249,8 @@ public unsafe class Q8ActivationsTests
         // Eight rows in the file type and in the interleaved layout made from them (two groups of four), the
         // activations permuted to match (both layouts read the same permuted copy). The scalar forms compute the same
         // integers and float operations per super-block, so they must equal the file type's scalar kernel exactly; the
-        // four-row kernel, run on the second group only, just adds its lanes in another order. Q6_K runs both ways of
-        // cutting bit fields (GFNI, shifts).
+        // four-row kernel, run on the second group only, just adds its lanes in another order. Both kernels run both
+        // ways of cutting bit fields (GFNI, shifts).
         if (gfni && !System.Runtime.Intrinsics.X86.Gfni.V256.IsSupported) return;
         GgmlType layout = StepSharp.Kernels.KernelWeightLayouts.LayoutFor(fileType, 256, 8);
         int n = 256 * blocks;
@@ -265,9 +267,10 @@ public unsafe class Q8ActivationsTests
             Q4_KInterleavedQ8Dot.PermuteActivations(pq, pp, n);
             bool vector = KernelIsa.IsSupported(Isa.Avx2);
             byte* group = pi + 4 * rowBytes;
-            if (vector && fileType == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4(group, pp, pd, ps, n, py + 4);
-            else if (vector && gfni) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.AffineBits>(group, pp, pd, ps, n, py + 4);
-            else if (vector) Q6_KInterleavedQ8Dot.Avx2Rows4<Q6_KInterleavedQ8Dot.ShiftedBits>(group, pp, pd, ps, n, py + 4);
+            if (vector && fileType == GgmlType.Q4_K && gfni) Q4_KInterleavedQ8Dot.Avx2Rows4<AffineBits>(group, pp, pd, ps, n, py + 4);
+            else if (vector && fileType == GgmlType.Q4_K) Q4_KInterleavedQ8Dot.Avx2Rows4<ShiftedBits>(group, pp, pd, ps, n, py + 4);
+            else if (vector && gfni) Q6_KInterleavedQ8Dot.Avx2Rows4<AffineBits>(group, pp, pd, ps, n, py + 4);
+            else if (vector) Q6_KInterleavedQ8Dot.Avx2Rows4<ShiftedBits>(group, pp, pd, ps, n, py + 4);
             for (int r = 0; r < 8; r++)
             {
                 // Row r's first block: its group's start, then r mod 4 blocks in (the rows of a group take turns).

@@ -48,9 +48,20 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     /// expert's down projection has one super-block a row (256 values), so a call a group spent a fifth of its work on
     /// the call, its constants and the reduction's setup.
     /// </summary>
+    public static void Avx2Groups(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y)
+    {
+        if (Gfni.V256.IsSupported) Avx2Groups<AffineBits>(first, groupBytes, groups, q, dq, bsums, n, y);
+        else Avx2Groups<ShiftedBits>(first, groupBytes, groups, q, dq, bsums, n, y);
+    }
+
+    /// <summary><see cref="Avx2Rows4(byte*, sbyte*, float*, short*, int, float*)"/> with a given way of cutting bit fields (tests run both).</summary>
+    internal static void Avx2Rows4<TBits>(byte* group, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields =>
+        Avx2Groups<TBits>(group, 0, 1, q, dq, bsums, n, y);
+
+    /// <summary><see cref="Avx2Groups(byte*, long, int, sbyte*, float*, short*, int, float*)"/> with a given way of cutting bit fields.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public static void Avx2Groups(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y)
+    internal static void Avx2Groups<TBits>(byte* first, long groupBytes, int groups, sbyte* q, float* dq, short* bsums, int n, float* y) where TBits : struct, IBitFields
     {
         // Every constant is made once here and passed down: built inside the inlined helpers, the JIT made the mask
         // and the vpermps indices again for each of the four rows (8 vbroadcastss, 6 vxorps and ~14 register copies a step).
@@ -59,7 +70,6 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         Vector256<byte> c0 = Vector256.Create(0x8000, 0x8000, 0x8000, 0x8000, 0x8001, 0x8001, 0x8001, 0x8001,
                                               0x8002, 0x8002, 0x8002, 0x8002, 0x8003, 0x8003, 0x8003, 0x8003).AsByte();
         Vector256<byte> c1 = (c0.AsUInt16() + Vector256.Create((ushort)4)).AsByte(), c2 = (c0.AsUInt16() + Vector256.Create((ushort)8)).AsByte(), c3 = (c0.AsUInt16() + Vector256.Create((ushort)12)).AsByte();
-        Vector256<byte> shift4 = Vector256.Create(0x1020408000000000UL).AsByte();   // see High
         Vector256<byte> mask = Vector256.Create((byte)15);
         Vector256<int> d0 = Vector256<int>.Zero, d1 = Vector256.Create(2), d2 = Vector256.Create(4), d3 = Vector256.Create(6);
         int blocks = n / BlockValues;
@@ -76,14 +86,14 @@ internal static unsafe class Q4_KInterleavedQ8Dot
                 // four rows, ready to unpack. In cache (bench/native/q4k_kernel_ablation.c) the 4×4 shuffle this saves was
                 // ~15–20 % of the kernel's time. The scale words are loaded into both 128-bit halves, so each row's scales
                 // are one vpshufb away (no per-row vpermq).
-                Header(p0, p1, p2, p3, dq[b], bsums + 16 * b, out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref mins);
+                Header<TBits>(p0, p1, p2, p3, dq[b], bsums + 16 * b, out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref mins);
                 // The super-block's activations, loaded once for the four rows.
                 Vector256<sbyte> x0 = Vector256.Load(qb), x1 = Vector256.Load(qb + 32), x2 = Vector256.Load(qb + 64), x3 = Vector256.Load(qb + 96);
                 Vector256<sbyte> x4 = Vector256.Load(qb + 128), x5 = Vector256.Load(qb + 160), x6 = Vector256.Load(qb + 192), x7 = Vector256.Load(qb + 224);
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p0, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c0).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c0).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d0), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p1, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c1).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c1).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d1), acc1);
-                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p2, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c2).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c2).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d2), acc2);
-                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products(p3, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c3).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c3).AsInt16(), shift4, mask)), Avx2Ops.PermuteVar8x32(rowScales, d3), acc3);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products<TBits>(p0, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c0).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c0).AsInt16(), mask)), Avx2Ops.PermuteVar8x32(rowScales, d0), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products<TBits>(p1, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c1).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c1).AsInt16(), mask)), Avx2Ops.PermuteVar8x32(rowScales, d1), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products<TBits>(p2, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c2).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c2).AsInt16(), mask)), Avx2Ops.PermuteVar8x32(rowScales, d2), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Products<TBits>(p3, x0, x1, x2, x3, x4, x5, x6, x7, Avx2Ops.Shuffle(scalesLow, c3).AsInt16(), Avx2Ops.Shuffle(scalesHigh, c3).AsInt16(), mask)), Avx2Ops.PermuteVar8x32(rowScales, d3), acc3);
             }
             Q4_KQ8Dot.Store4(acc0, acc1, acc2, acc3, mins, y);
         }
@@ -95,15 +105,16 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     /// d·dx and dmin·dx of rows 0..3 interleaved, and the mins term added to <paramref name="mins"/> (lanes 2r, 2r+1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Header(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums,
-        out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref Vector256<float> mins)
+    private static void Header<TBits>(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums,
+        out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref Vector256<float> mins) where TBits : struct, IBitFields
     {
-        Vector256<uint> a = Avx2Ops.BroadcastVector128ToVector256((uint*)p1), c = Avx2Ops.BroadcastVector128ToVector256((uint*)p3);
-        Vector128<uint> b = Vector128.Load((uint*)p2);
-        Vector256<uint> six = Vector256.Create(0x3f3f3f3fu), four = Vector256.Create(0x0f0f0f0fu), two = Vector256.Create(0x03030303u);
-        scalesLow = (a & six).AsByte();
-        scalesHigh = ((c & four) | (((a >> 6) & two) << 4)).AsByte();
-        Vector128<uint> minsLow = b & six.GetLower(), minsHigh = ((c.GetLower() >> 4) & four.GetLower()) | (((b >> 6) & two.GetLower()) << 4);
+        Vector256<byte> a = Avx2Ops.BroadcastVector128ToVector256(p1), b = Avx2Ops.BroadcastVector128ToVector256(p2), c = Avx2Ops.BroadcastVector128ToVector256(p3);
+        Vector256<byte> six = Vector256.Create((byte)0x3f), four = Vector256.Create((byte)0x0f);
+        // Q4_K's 6-bit fields: scales 0–3 and mins 0–3 in the low 6 bits of words a and b, scales 4–7 and mins 4–7 in
+        // word c's low and high nibbles with their top two bits in a's and b's bits 6–7 (moved to 4–5 per byte).
+        scalesLow = a & six;
+        scalesHigh = (c & four) | TBits.TopBits(a, 2);
+        Vector128<byte> minsLow = (b & six).GetLower(), minsHigh = (TBits.HighNibbles(c) | TBits.TopBits(b, 2)).GetLower();
         // d and dmin of rows 0..3 interleaved, times 2^-56, then times dx·2^56: the product d·dx of the exact conversion.
         rowScales = Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p0)) * Vector256.Create(dx * Widen.TwoPow56);
         // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
@@ -116,27 +127,17 @@ internal static unsafe class Q4_KInterleavedQ8Dot
 
     /// <summary>I of one row's super-block as 8 int32 lanes: four low-nibble and four high-nibble products summed as int16, then scaled once each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Products(byte* p, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2, Vector256<sbyte> x3,
+    private static Vector256<int> Products<TBits>(byte* p, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2, Vector256<sbyte> x3,
         Vector256<sbyte> x4, Vector256<sbyte> x5, Vector256<sbyte> x6, Vector256<sbyte> x7,
-        Vector256<short> scaleLow, Vector256<short> scaleHigh, Vector256<byte> shift4, Vector256<byte> mask)
+        Vector256<short> scaleLow, Vector256<short> scaleHigh, Vector256<byte> mask) where TBits : struct, IBitFields
     {
         Vector256<byte> w0 = Vector256.Load(p + 16), w1 = Vector256.Load(p + 48), w2 = Vector256.Load(p + 80), w3 = Vector256.Load(p + 112);
         Vector256<short> lo = (Avx2Ops.MultiplyAddAdjacent(w0 & mask, x0) + Avx2Ops.MultiplyAddAdjacent(w1 & mask, x2))
                             + (Avx2Ops.MultiplyAddAdjacent(w2 & mask, x4) + Avx2Ops.MultiplyAddAdjacent(w3 & mask, x6));
-        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(High(w0, mask, shift4), x1) + Avx2Ops.MultiplyAddAdjacent(High(w1, mask, shift4), x3))
-                            + (Avx2Ops.MultiplyAddAdjacent(High(w2, mask, shift4), x5) + Avx2Ops.MultiplyAddAdjacent(High(w3, mask, shift4), x7));
+        Vector256<short> hi = (Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(w0), x1) + Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(w1), x3))
+                            + (Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(w2), x5) + Avx2Ops.MultiplyAddAdjacent(TBits.HighNibbles(w3), x7));
         return Avx2Ops.MultiplyAddAdjacent(lo, scaleLow) + Avx2Ops.MultiplyAddAdjacent(hi, scaleHigh);
     }
-
-    /// <summary>
-    /// The high nibbles of 32 bytes: one gf2p8affineqb where the machine has GFNI (each byte times the bit matrix
-    /// of "shift right by 4": output bit i = input bit i + 4 for i &lt; 4), else a 16-bit shift and a mask.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> High(Vector256<byte> w, Vector256<byte> mask, Vector256<byte> shift4) =>
-        Gfni.V256.IsSupported
-            ? Gfni.V256.GaloisFieldAffineTransform(w, shift4, 0)
-            : Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
 
     /// <summary>
     /// The plain reference for one row (blocks four apart, see <see cref="InMemoryLayouts"/>; <paramref name="rowInGroup"/>

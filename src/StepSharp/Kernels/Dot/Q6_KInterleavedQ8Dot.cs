@@ -105,30 +105,6 @@ internal static unsafe class Q6_KInterleavedQ8Dot
         return Vector256.Create(wa, wa, wa, wa, wb, wb, wb, wb, wa, wa, wa, wa, wb, wb, wb, wb).AsByte();
     }
 
-    /// <summary>How the kernel cuts bit fields out of bytes.</summary>
-    internal interface IBitFields
-    {
-        /// <summary>Each byte's bits 6 and 7, moved to bits 2f and 2f + 1, other bits zero.</summary>
-        static abstract Vector256<byte> TopBits(Vector256<byte> w, int f);
-    }
-
-    /// <summary>One gf2p8affineqb a field: each byte times the bit matrix that moves the field (see <see cref="Q4_KInterleavedQ8Dot"/>'s High).</summary>
-    internal readonly struct AffineBits : IBitFields
-    {
-        // Output bit 2f = input bit 6 (matrix byte 7 − 2f), output bit 2f + 1 = input bit 7 (byte 6 − 2f).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> TopBits(Vector256<byte> w, int f) =>
-            Gfni.V256.GaloisFieldAffineTransform(w, Vector256.Create(0x40UL << (8 * (7 - 2 * f)) | 0x80UL << (8 * (6 - 2 * f))).AsByte(), 0);
-    }
-
-    /// <summary>16-bit shifts and masks (AVX2 without GFNI).</summary>
-    internal readonly struct ShiftedBits : IBitFields
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> TopBits(Vector256<byte> w, int f) =>
-            Vector256.ShiftRightLogical(w.AsUInt16(), 6 - 2 * f).AsByte() & Vector256.Create((byte)(3 << (2 * f)));
-    }
-
     /// <summary>
     /// The plain reference for one row (blocks four apart): each block turned back into Q6_K and its activations back into their order, then
     /// <see cref="Q6_KQ8Dot.Scalar"/> block by block, which adds the blocks' terms in the same order as it would.
