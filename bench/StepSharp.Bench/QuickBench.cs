@@ -44,11 +44,6 @@ public static unsafe class QuickBench
             Attention(args.Length > 2 ? int.Parse(args[2]) : 4096, args.Length > 3 ? int.Parse(args[3]) : 1, args.Length > 4 ? Enum.Parse<StepSharp.Models.Common.KvCacheType>(args[4]) : StepSharp.Models.Common.KvCacheType.F16);
             return;
         }
-        if (args.Length >= 2 && args[1] == "tile")
-        {
-            AttentionTile();
-            return;
-        }
         if (args.Length >= 2 && args[1] == "forkjoin")
         {
             ForkJoin();
@@ -216,40 +211,6 @@ public static unsafe class QuickBench
             }
             hot.Sort(); cold.Sort();
             Console.WriteLine($"attention {type} d{depth} {threads}T: hot {hot[20]:F0} us ({kvBytes / hot[20] / 1e3:F1} GB/s of K/V), cold {cold[20]:F0} us ({kvBytes / cold[20] / 1e3:F1} GB/s)");
-        }
-    }
-
-    /// <summary>`quick tile`: the parts of one decode attention tile (16 positions, head_dim 128, 8 query heads) in L1, ns each.</summary>
-    private static void AttentionTile()
-    {
-        const int dh = 128, positions = 16, heads = 8, reps = 200_000;
-        ushort* halves = (ushort*)NativeMemory.AlignedAlloc(positions * dh * 2, 64);
-        float* tile = (float*)NativeMemory.AlignedAlloc(positions * dh * 4, 64);
-        float* q = (float*)NativeMemory.AlignedAlloc(heads * dh * 4, 64);
-        float* o = (float*)NativeMemory.AlignedAlloc(heads * dh * 4, 64);
-        float* scores = (float*)NativeMemory.AlignedAlloc(heads * positions * 4, 64);
-        var rng = new Random(3);
-        for (int i = 0; i < positions * dh; i++) halves[i] = BitConverter.HalfToUInt16Bits((Half)(rng.NextDouble() * 2 - 1));
-        for (int i = 0; i < heads * dh; i++) { q[i] = (float)rng.NextDouble(); o[i] = 0; }
-        for (int i = 0; i < heads * positions; i++) scores[i] = (float)rng.NextDouble() / 16;
-        for (int round = 0; round < 3; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int r = 0; r < reps; r++) HeadVectors.HalfToSingle(halves, tile, positions * dh);
-            double exact = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
-            for (int r = 0; r < reps; r++) HeadVectors.FiniteHalfToSingle(halves, tile, positions * dh);
-            double finite = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
-            for (int r = 0; r < reps; r++)
-                for (int h = 0; h < heads; h++) HeadVectors.Scores(q + h * dh, tile, dh, positions, scores + h * positions, 0.088f);
-            double dots = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
-            for (int r = 0; r < reps; r++)
-                for (int h = 0; h < heads; h++) HeadVectors.AccumulateWeighted(o + h * dh, scores + h * positions, tile, dh, positions);
-            double axpy = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
-            for (int r = 0; r < reps; r++) HeadVectors.Scores(q, heads, tile, dh, positions, scores, positions, 0.088f);
-            double dots2 = sw.Elapsed.TotalNanoseconds / reps; sw.Restart();
-            for (int r = 0; r < reps; r++) HeadVectors.AccumulateWeighted(o, heads, scores, positions, tile, dh, positions);
-            double axpy2 = sw.Elapsed.TotalNanoseconds / reps;
-            Console.WriteLine($"tile of {positions}x{dh}, {heads} heads: widen exact {exact:F0} ns, finite {finite:F0} ns; scores a head at a time {dots:F0} ns, all heads {dots2:F0} ns; weighted values a head at a time {axpy:F0} ns, all heads {axpy2:F0} ns");
         }
     }
 

@@ -98,16 +98,10 @@ public sealed class LayerKvCache
 
     public ReadOnlySpan<float> Value(int position, int kvHead, Span<float> scratch) => Decode(_values, position, kvHead, scratch);
 
-    /// <summary>The stored bytes of one head's key at one position, in <see cref="Type"/>'s layout (for kernels that read it in place).</summary>
-    public ReadOnlySpan<byte> KeyBytes(int position, int kvHead) => KeyBytes(position, kvHead, 1);
-
-    /// <summary>The stored bytes of one head's value at one position.</summary>
-    public ReadOnlySpan<byte> ValueBytes(int position, int kvHead) => ValueBytes(position, kvHead, 1);
-
     /// <summary>
     /// The stored keys of one head at <paramref name="count"/> consecutive positions from <paramref name="position"/>,
-    /// back to back (count × <see cref="HeadBytes"/>); the positions must not wrap around a sliding layer's ring
-    /// (see <see cref="ContiguousFrom"/>).
+    /// back to back (count × <see cref="HeadBytes"/>) in <see cref="Type"/>'s layout, for kernels that read them in
+    /// place; the positions must not wrap around a sliding layer's ring (see <see cref="ContiguousFrom"/>).
     /// </summary>
     public ReadOnlySpan<byte> KeyBytes(int position, int kvHead, int count) => _keys.AsSpan(Offset(position, kvHead, count), count * _headBytes);
 
