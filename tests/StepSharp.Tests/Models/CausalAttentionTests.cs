@@ -110,4 +110,32 @@ public class CausalAttentionTests
         }
         Assert.Equal(storeInfinity, output.Any(float.IsPositiveInfinity));
     }
+
+    /// <summary>
+    /// Scores far beyond exp's range (q·k/√dh ≈ ±300 here) give the attention of the best-matching key, not NaN: a
+    /// softmax without the maximum subtracted (TensorPrimitives.SoftMax) overflows to inf/inf.
+    /// </summary>
+    [Fact]
+    public void LargeScoresStayFinite()
+    {
+        const int heads = 2, kvHeads = 1, dh = 16, positions = 5, context = 8;
+        var dims = new ForwardDimensions(Hidden: 32, MaxQueryWidth: heads * dh, MaxKvWidth: kvHeads * dh, MaxHeads: heads, MaxFeedForward: 32);
+        using var pool = new KernelThreadPool(2);
+        var cache = new LayerKvCache(kvHeads, dh, context, 0, 1, KvCacheType.F32);
+        for (int p = 0; p < positions; p++)
+        {
+            var key = new float[dh];
+            var value = new float[dh];
+            for (int i = 0; i < dh; i++) { key[i] = (p == 2 ? 75f : -75f) * (i % 2 == 0 ? 1 : -1); value[i] = p; }
+            cache.Write(p, key, value);
+        }
+        var query = new float[heads * dh];
+        for (int i = 0; i < query.Length; i++) query[i] = i % 2 == 0 ? 1 : -1;   // q·k = ±1200, /√16 = ±300
+        var sequence = new SequenceState(this, [cache], new ForwardBuffers(dims, 1), context);
+        var step = new StepRows(1);
+        step.AddAt(sequence, 0, positions - 1);
+        var output = new float[heads * dh];
+        new CausalAttention().Compute(pool, step, 0, query, output, heads, kvHeads);
+        Assert.All(output, v => Assert.Equal(2f, v));   // all weight on position 2, whose value is 2
+    }
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using StepSharp.Kernels;
 
 namespace StepSharp.Models.Common;
@@ -109,7 +108,7 @@ internal sealed unsafe class CausalAttention : IParallelJob
                 for (int g = 0; g < group; g++)
                 {
                     var p = new Span<float>(softmaxScores + g * count, count);
-                    TensorPrimitives.SoftMax(p, p);
+                    Activations.SoftMax(p, p);
                 }
                 softmaxScores += group * count;
                 new Span<float>(_output + ((long)t * _heads + firstHead) * dh, group * dh).Clear();

@@ -57,7 +57,7 @@ public sealed class Step35Moe
         {
             Span<float> s = probs.Slice(t * E, E);
             if (Gating == ExpertGating.Sigmoid) Activations.Sigmoid(logits.Slice(t * E, E), s);
-            else TensorPrimitives.SoftMax(logits.Slice(t * E, E), s);
+            else Activations.SoftMax(logits.Slice(t * E, E), s);
             Span<float> sb = biased.Slice(t * E, E);
             if (RouterBias is null) s.CopyTo(sb);
             else TensorPrimitives.Add(s, RouterBias, sb);
