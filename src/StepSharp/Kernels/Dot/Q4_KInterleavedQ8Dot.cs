@@ -73,6 +73,14 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         Vector256<byte> mask = Vector256.Create((byte)15);
         Vector256<int> d0 = Vector256<int>.Zero, d1 = Vector256.Create(2), d2 = Vector256.Create(4), d3 = Vector256.Create(6);
         int blocks = n / BlockValues;
+        // The activations' 32-value sums (pairs of their 16-value sums) as int16, made once a call instead of once a
+        // group and super-block: the mins term's multiplier, which depends on the activations alone.
+        short* subSums = stackalloc short[8 * blocks];
+        for (int b = 0; b < blocks; b++)
+        {
+            Vector256<int> pairs = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums + 16 * b), Vector256.Create((short)1));
+            Sse2.PackSignedSaturate(pairs.GetLower(), pairs.GetUpper()).Store(subSums + 8 * b);   // |Σ| ≤ 32·127: exact
+        }
         for (int g = 0; g < groups; g++, first += groupBytes, y += 4)
         {
             Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
@@ -86,7 +94,7 @@ internal static unsafe class Q4_KInterleavedQ8Dot
                 // four rows, ready to unpack. In cache (bench/native/q4k_kernel_ablation.c) the 4×4 shuffle this saves was
                 // ~15–20 % of the kernel's time. The scale words are loaded into both 128-bit halves, so each row's scales
                 // are one vpshufb away (no per-row vpermq).
-                Header<TBits>(p0, p1, p2, p3, dq[b], bsums + 16 * b, out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref mins);
+                Header<TBits>(p0, p1, p2, p3, dq[b], subSums + 8 * b, out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref mins);
                 // The super-block's activations, loaded once for the four rows.
                 Vector256<sbyte> x0 = Vector256.Load(qb), x1 = Vector256.Load(qb + 32), x2 = Vector256.Load(qb + 64), x3 = Vector256.Load(qb + 96);
                 Vector256<sbyte> x4 = Vector256.Load(qb + 128), x5 = Vector256.Load(qb + 160), x6 = Vector256.Load(qb + 192), x7 = Vector256.Load(qb + 224);
@@ -105,7 +113,7 @@ internal static unsafe class Q4_KInterleavedQ8Dot
     /// d·dx and dmin·dx of rows 0..3 interleaved, and the mins term added to <paramref name="mins"/> (lanes 2r, 2r+1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Header<TBits>(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* bsums,
+    private static void Header<TBits>(byte* p0, byte* p1, byte* p2, byte* p3, float dx, short* subSums,
         out Vector256<byte> scalesLow, out Vector256<byte> scalesHigh, out Vector256<float> rowScales, ref Vector256<float> mins) where TBits : struct, IBitFields
     {
         Vector256<byte> a = Avx2Ops.BroadcastVector128ToVector256(p1), b = Avx2Ops.BroadcastVector128ToVector256(p2), c = Avx2Ops.BroadcastVector128ToVector256(p3);
@@ -117,11 +125,11 @@ internal static unsafe class Q4_KInterleavedQ8Dot
         Vector128<byte> minsLow = (b & six).GetLower(), minsHigh = (TBits.HighNibbles(c) | TBits.TopBits(b, 2)).GetLower();
         // d and dmin of rows 0..3 interleaved, times 2^-56, then times dx·2^56: the product d·dx of the exact conversion.
         rowScales = Widen.FiniteHalvesOver2Pow56(Vector128.Load((short*)p0)) * Vector256.Create(dx * Widen.TwoPow56);
-        // Mins: M_r = Σ_j m_rj·(bsums_2j + bsums_2j+1); lanes 2r, 2r+1 of the product hold row r's two halves.
-        Vector256<int> pairSums = Avx2Ops.MultiplyAddAdjacent(Vector256.Load(bsums), Vector256.Create((short)1));
-        Vector256<ulong> packed = Avx2Ops.PackSignedSaturate(pairSums, pairSums).AsUInt64(); // |Σ| ≤ 32·127: exact
-        Vector256<int> m = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsLow.AsByte()), Avx2Ops.Permute4x64(packed, 0x00).AsInt16())
-                         + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHigh.AsByte()), Avx2Ops.Permute4x64(packed, 0xAA).AsInt16());
+        // Mins: M_r = Σ_j m_rj·s_j over the 32-value sums s_j (sub-blocks 0–3, then 4–7, each broadcast to the four
+        // rows); lanes 2r, 2r+1 of the product hold row r's two halves.
+        Vector256<short> low = Vector256.Create(*(long*)subSums).AsInt16(), high = Vector256.Create(*(long*)(subSums + 4)).AsInt16();
+        Vector256<int> m = Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsLow.AsByte()), low)
+                         + Avx2Ops.MultiplyAddAdjacent(Avx2Ops.ConvertToVector256Int16(minsHigh.AsByte()), high);
         mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Avx.DuplicateOddIndexed(rowScales), mins);
     }
 
