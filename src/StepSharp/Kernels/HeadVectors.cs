@@ -262,34 +262,6 @@ public static unsafe class HeadVectors
     }
 
     /// <summary>
-    /// n values (a multiple of 32) stored as ggml Q8_0 blocks (fp16 d, 32 int8) widened to f32, each q·d as
-    /// <c>Tensors.Dequantize</c> computes it (one rounding), 16 or 8 at a time: the Q8_0 KV cache's keys and values.
-    /// The scalar reference here made decode attention over a Q8_0 cache ~4× slower than over an F16 one.
-    /// </summary>
-    public static void Q8_0ToSingle(byte* blocks, float* dst, int n)
-    {
-        Isa isa = KernelIsa.Current;   // the tier tests force
-        for (int b = 0; b < n / 32; b++, blocks += 34, dst += 32)
-        {
-            float d = Widen.Half(blocks);   // exact, inf and NaN included
-            sbyte* q = (sbyte*)(blocks + 2);
-            if (isa >= Isa.Avx512)
-            {
-                Vector512<float> scale = Vector512.Create(d);
-                (Widen.SBytes512(Vector128.Load(q)) * scale).Store(dst);
-                (Widen.SBytes512(Vector128.Load(q + 16)) * scale).Store(dst + 16);
-            }
-            else if (isa >= Isa.Avx2)
-            {
-                Vector256<float> scale = Vector256.Create(d);
-                for (int i = 0; i < 32; i += 8) (Widen.SBytes256(Vector128.CreateScalar(*(long*)(q + i)).AsSByte()) * scale).Store(dst + i);
-            }
-            else
-                for (int i = 0; i < 32; i++) dst[i] = q[i] * d;
-        }
-    }
-
-    /// <summary>
     /// <see cref="HalfToSingle"/> for values known to be finite (no fp16 inf or NaN among them), in under half the
     /// operations (<see cref="Widen.FiniteHalves512"/>): the F16 KV cache knows whether it ever stored an inf or NaN.
     /// </summary>

@@ -136,26 +136,4 @@ public unsafe class HeadVectorsTests
         for (int i = 0; i < b.Length; i++)
             Assert.True(BitConverter.SingleToInt32Bits((float)BitConverter.UInt16BitsToHalf(b[i])) == BitConverter.SingleToInt32Bits(f[i]), $"0x{b[i]:X4}: {f[i]}");
     }
-
-    [Fact]
-    public void Q8_0ToSingleIsTheReferenceDequantizationBitForBit()
-    {
-        const int blocks = 9;
-        var bytes = new byte[blocks * 34];
-        new Random(5).NextBytes(bytes);
-        // Scales: ordinary, subnormal, negative, zero, -0, the largest finite, inf and NaN (the rest random bits).
-        ushort[] scales = [0x3c00, 0x0001, 0xb800, 0x0000, 0x8000, 0x7bff, 0x7c00, 0x7e00];
-        for (int b = 0; b < scales.Length; b++) BitConverter.TryWriteBytes(bytes.AsSpan(34 * b, 2), scales[b]);
-        var expected = new float[blocks * 32];
-        StepSharp.Tensors.Dequantize.Row(StepSharp.Tensors.GgmlType.Q8_0, bytes, expected);
-        foreach (Isa isa in KernelIsa.Supported())
-        {
-            var got = new float[blocks * 32];
-            using (KernelIsa.Force(isa))
-                fixed (byte* pb = bytes) fixed (float* pg = got) HeadVectors.Q8_0ToSingle(pb, pg, got.Length);
-            for (int i = 0; i < got.Length; i++)
-                Assert.True(float.IsNaN(expected[i]) ? float.IsNaN(got[i]) : BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
-                    $"{isa}: value {i} (block {i / 32}): {got[i]} vs {expected[i]}");
-        }
-    }
 }
